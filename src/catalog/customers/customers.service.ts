@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { ErrorCode, TallyError, notFound } from '../../common/errors/tally.error';
+import { isUniqueViolation } from '../../common/postgres-errors';
+import { CreateCustomerDto } from './create-customer.dto';
+import { Customer } from './customer.entity';
+
+export interface CustomerView {
+  id: string;
+  externalId: string;
+  name: string;
+  email: string | null;
+  createdAt: string;
+}
+
+const customerView = (c: Customer): CustomerView => ({
+  id: c.id,
+  externalId: c.externalId,
+  name: c.name,
+  email: c.email,
+  createdAt: c.createdAt.toISOString(),
+});
+
+@Injectable()
+export class CustomersService {
+  constructor(@InjectRepository(Customer) private readonly customers: Repository<Customer>) {}
+
+  async create(dto: CreateCustomerDto): Promise<CustomerView> {
+    try {
+      const customer = this.customers.create({ externalId: dto.externalId, name: dto.name, email: dto.email ?? null });
+      return customerView(await this.customers.save(customer));
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new TallyError(ErrorCode.AlreadyExists, `customer '${dto.externalId}' already exists`);
+      }
+      throw error;
+    }
+  }
+
+  async get(externalId: string): Promise<CustomerView> {
+    const customer = await this.customers.findOneBy({ externalId });
+    if (!customer) throw notFound(`customer '${externalId}'`);
+    return customerView(customer);
+  }
+}

@@ -1,0 +1,206 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import Decimal from 'decimal.js';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { isCurrency } from '../../billing/pricing/currency';
+import { validateDecimalString, validatePricing } from '../../billing/pricing/validate-pricing';
+import { ErrorCode, TallyError, notFound } from '../../common/errors/tally.error';
+import { isUniqueViolation } from '../../common/postgres-errors';
+import { FieldProblem, validationFailed } from '../../common/validation';
+import { Feature } from '../features/feature.entity';
+import { ChargeDto } from './dto/charge.dto';
+import { CreatePlanDto } from './dto/create-plan.dto';
+import { UpdatePlanDto } from './dto/update-plan.dto';
+import { PlanCharge } from './plan-charge.entity';
+import { PlanVersion } from './plan-version.entity';
+import { Plan } from './plan.entity';
+
+export interface ChargeView {
+  feature: string;
+  limit: number | null;
+  pricing: Record<string, unknown> | null;
+}
+
+export interface PlanView {
+  id: string;
+  key: string;
+  name: string;
+  currency: string;
+  interval: string;
+  baseFee: string;
+  charges: ChargeView[];
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+function checkMoneyAndPricing(dto: { baseFee?: unknown; charges?: ChargeDto[] }, currency?: string): void {
+  const problems: FieldProblem[] = [];
+  if (currency !== undefined && !isCurrency(currency)) {
+    problems.push({ field: 'currency', problems: ['currency must be an ISO 4217 code such as "USD" or "KRW"'] });
+  }
+  if (dto.baseFee !== undefined) {
+    const problem = validateDecimalString(dto.baseFee, 'baseFee');
+    if (problem) problems.push({ field: 'baseFee', problems: [problem] });
+  }
+  const seen = new Set<string>();
+  dto.charges?.forEach((charge, i) => {
+    if (seen.has(charge.feature)) {
+      problems.push({ field: `charges[${i}].feature`, problems: [`feature '${charge.feature}' is charged twice`] });
+    }
+    seen.add(charge.feature);
+    if (charge.pricing !== undefined && charge.pricing !== null) {
+      const found = validatePricing(charge.pricing, `charges[${i}].pricing`);
+      if (found.length > 0) problems.push({ field: `charges[${i}].pricing`, problems: found });
+    }
+  });
+  if (problems.length > 0) throw validationFailed(problems);
+}
+
+/** Accepts `3`, `"3"` and `W/"3"`; anything else matches no version. */
+export function parseIfMatch(header: string | undefined): number | undefined | null {
+  if (header === undefined || header.trim() === '') return undefined;
+  const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header.trim());
+  return match ? Number(match[1]) : null;
+}
+
+@Injectable()
+export class PlansService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async create(dto: CreatePlanDto): Promise<PlanView> {
+    checkMoneyAndPricing(dto, dto.currency);
+    try {
+      const planId = await this.db.transaction(async (manager) => {
+        const features = await this.resolveFeatures(manager, dto.charges);
+        const plan = await manager.getRepository(Plan).save(
+          manager.getRepository(Plan).create({
+            key: dto.key,
+            name: dto.name,
+            currency: dto.currency,
+            interval: dto.interval,
+            baseFee: dto.baseFee ?? '0',
+          }),
+        );
+        await this.writeVersion(manager, plan.id, plan.version, plan.baseFee, dto.charges, features, plan.createdAt);
+        return plan.id;
+      });
+      return this.view(planId);
+    } catch (error) {
+      if (isUniqueViolation(error, 'plans_key_key')) {
+        throw new TallyError(ErrorCode.AlreadyExists, `plan '${dto.key}' already exists`);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Optimistic locking on edits: the UPDATE matches only the version the client read, so of two
+   * edits made from the same read, exactly one wins and the other is told 412.
+   */
+  async update(key: string, ifMatch: string | undefined, dto: UpdatePlanDto): Promise<PlanView> {
+    const expected = parseIfMatch(ifMatch);
+    if (expected === undefined) {
+      throw new TallyError(ErrorCode.PreconditionRequired, 'If-Match with the plan version (its ETag) is required');
+    }
+    checkMoneyAndPricing(dto);
+    const planId = await this.db.transaction(async (manager) => {
+      const [rows]: [{ id: string; version: number; base_fee: string; effective_from: Date }[], number] =
+        await manager.query(
+        `UPDATE plans
+            SET name = coalesce($3, name), base_fee = coalesce($4, base_fee),
+                version = version + 1, updated_at = now()
+          WHERE key = $1 AND version = $2
+          RETURNING id, version, base_fee, now() AS effective_from`,
+        [key, expected ?? -1, dto.name ?? null, dto.baseFee ?? null],
+      );
+      if (rows.length === 0) {
+        const current = await manager.getRepository(Plan).findOneBy({ key });
+        if (!current) throw notFound(`plan '${key}'`);
+        throw new TallyError(
+          ErrorCode.VersionMismatch,
+          `plan '${key}' is at version ${current.version}, not ${ifMatch}`,
+          { currentVersion: current.version },
+        );
+      }
+      const [{ id, version, base_fee: baseFee, effective_from: effectiveFrom }] = rows;
+      const charges = dto.charges ?? (await this.chargesOf(manager, id, version - 1));
+      const features = await this.resolveFeatures(manager, charges);
+      await this.writeVersion(manager, id, version, baseFee, charges, features, effectiveFrom);
+      return id as string;
+    });
+    return this.view(planId);
+  }
+
+  async get(key: string): Promise<PlanView> {
+    const plan = await this.db.getRepository(Plan).findOneBy({ key });
+    if (!plan) throw notFound(`plan '${key}'`);
+    return this.view(plan.id);
+  }
+
+  private async resolveFeatures(manager: EntityManager, charges: ChargeDto[]): Promise<Map<string, Feature>> {
+    const keys = charges.map((c) => c.feature);
+    const found = keys.length ? await manager.getRepository(Feature).findBy({ key: In(keys) }) : [];
+    const byKey = new Map(found.map((f) => [f.key, f]));
+    const missing = charges.findIndex((c) => !byKey.has(c.feature));
+    if (missing >= 0) {
+      throw new TallyError(ErrorCode.NotFound, `charges[${missing}].feature: feature '${keys[missing]}' not found`, {
+        field: `charges[${missing}].feature`,
+      });
+    }
+    return byKey;
+  }
+
+  private async writeVersion(
+    manager: EntityManager,
+    planId: string,
+    version: number,
+    baseFee: string,
+    charges: ChargeDto[],
+    features: Map<string, Feature>,
+    effectiveFrom: Date,
+  ): Promise<void> {
+    await manager.getRepository(PlanVersion).insert({ planId, version, baseFee, effectiveFrom });
+    if (charges.length === 0) return;
+    await manager.getRepository(PlanCharge).insert(
+      charges.map((charge, position) => ({
+        planId,
+        version,
+        featureId: features.get(charge.feature)!.id,
+        position,
+        limit: charge.limit === undefined || charge.limit === null ? null : String(charge.limit),
+        pricing: (charge.pricing ?? null) as PlanCharge['pricing'],
+      })),
+    );
+  }
+
+  private async chargesOf(manager: EntityManager, planId: string, version: number): Promise<ChargeDto[]> {
+    const rows: { feature: string; limit: string | null; pricing: Record<string, unknown> | null }[] =
+      await manager.query(
+        `SELECT f.key AS feature, c."limit", c.pricing
+           FROM plan_charges c JOIN features f ON f.id = c.feature_id
+          WHERE c.plan_id = $1 AND c.version = $2
+          ORDER BY c.position`,
+        [planId, version],
+      );
+    return rows.map((r) => ({ feature: r.feature, limit: r.limit === null ? null : Number(r.limit), pricing: r.pricing }));
+  }
+
+  private async view(planId: string): Promise<PlanView> {
+    const plan = await this.db.getRepository(Plan).findOneByOrFail({ id: planId });
+    return {
+      id: plan.id,
+      key: plan.key,
+      name: plan.name,
+      currency: plan.currency,
+      interval: plan.interval,
+      baseFee: new Decimal(plan.baseFee).toFixed(),
+      charges: await this.chargesOf(this.db.manager, plan.id, plan.version).then((charges) =>
+        charges.map((c) => ({ feature: c.feature, limit: c.limit ?? null, pricing: c.pricing ?? null })),
+      ),
+      version: plan.version,
+      createdAt: plan.createdAt.toISOString(),
+      updatedAt: plan.updatedAt.toISOString(),
+    };
+  }
+}

@@ -1,0 +1,101 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { notFound } from '../../common/errors/tally.error';
+import { isUuid } from '../../common/postgres-errors';
+import { invalidField } from '../../common/validation';
+import { Customer } from '../customers/customer.entity';
+import { Plan } from '../plans/plan.entity';
+import { Interval, periodAt, periodByIndex } from './billing-period';
+import { CreateSubscriptionDto } from './create-subscription.dto';
+import { Subscription } from './subscription.entity';
+
+export interface SubscriptionView {
+  id: string;
+  customerExternalId: string;
+  planKey: string;
+  status: 'active' | 'cancelled' | 'ended';
+  startAt: string;
+  endsAt: string | null;
+  currentPeriodStart: string;
+  currentPeriodEnd: string;
+}
+
+/** What metering and billing need to know of a subscription, read in one query. */
+export interface SubscriptionTerms {
+  id: string;
+  planId: string;
+  customerExternalId: string;
+  planKey: string;
+  interval: Interval;
+  currency: string;
+  startAt: Date;
+  endsAt: Date | null;
+  cancelledAt: Date | null;
+}
+
+@Injectable()
+export class SubscriptionsService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async create(dto: CreateSubscriptionDto): Promise<SubscriptionView> {
+    const startAt = dto.startAt === undefined ? new Date() : new Date(dto.startAt);
+    if (Number.isNaN(startAt.getTime())) throw invalidField('startAt', 'startAt must be an ISO-8601 timestamp');
+    const customer = await this.db.getRepository(Customer).findOneBy({ externalId: dto.customerExternalId });
+    if (!customer) throw notFound(`customer '${dto.customerExternalId}'`);
+    const plan = await this.db.getRepository(Plan).findOneBy({ key: dto.planKey });
+    if (!plan) throw notFound(`plan '${dto.planKey}'`);
+    const saved = await this.db
+      .getRepository(Subscription)
+      .save({ customerId: customer.id, planId: plan.id, startAt, endsAt: null, cancelledAt: null });
+    return this.get(saved.id);
+  }
+
+  async get(id: string, now = new Date()): Promise<SubscriptionView> {
+    return view(await this.terms(id), now);
+  }
+
+  /** The subscription joined with its plan and customer; 404 for an unknown (or malformed) id. */
+  async terms(id: string): Promise<SubscriptionTerms> {
+    if (!isUuid(id)) throw notFound(`subscription '${id}'`);
+    const [row] = await this.db.query(
+      `SELECT s.id, s.plan_id, c.external_id, p.key AS plan_key, p.interval, p.currency,
+              s.start_at, s.ends_at, s.cancelled_at
+         FROM subscriptions s
+         JOIN plans p ON p.id = s.plan_id
+         JOIN customers c ON c.id = s.customer_id
+        WHERE s.id = $1`,
+      [id],
+    );
+    if (!row) throw notFound(`subscription '${id}'`);
+    return {
+      id: row.id,
+      planId: row.plan_id,
+      customerExternalId: row.external_id,
+      planKey: row.plan_key,
+      interval: row.interval,
+      currency: row.currency,
+      startAt: row.start_at,
+      endsAt: row.ends_at,
+      cancelledAt: row.cancelled_at,
+    };
+  }
+}
+
+function view(terms: SubscriptionTerms, now: Date): SubscriptionView {
+  // Before its start, the "current" period is the first one; after its end, the last one.
+  let at = now < terms.startAt ? terms.startAt : now;
+  if (terms.endsAt && at >= terms.endsAt) at = new Date(Math.max(terms.endsAt.getTime() - 1, terms.startAt.getTime()));
+  const period = periodAt(terms.startAt, terms.interval, at) ?? periodByIndex(terms.startAt, terms.interval, 0);
+  const ended = terms.endsAt !== null && now >= terms.endsAt;
+  return {
+    id: terms.id,
+    customerExternalId: terms.customerExternalId,
+    planKey: terms.planKey,
+    status: ended ? 'ended' : terms.cancelledAt ? 'cancelled' : 'active',
+    startAt: terms.startAt.toISOString(),
+    endsAt: terms.endsAt?.toISOString() ?? null,
+    currentPeriodStart: period.start.toISOString(),
+    currentPeriodEnd: period.end.toISOString(),
+  };
+}

@@ -1,0 +1,120 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { FastifyReply } from 'fastify';
+import { ErrorCode, TallyError } from './tally.error';
+
+export function statusOf(code: ErrorCode): number {
+  switch (code) {
+    case ErrorCode.ValidationFailed:
+      return HttpStatus.BAD_REQUEST;
+    case ErrorCode.Unauthorized:
+      return HttpStatus.UNAUTHORIZED;
+    case ErrorCode.NotFound:
+      return HttpStatus.NOT_FOUND;
+    case ErrorCode.MethodNotAllowed:
+      return HttpStatus.METHOD_NOT_ALLOWED;
+    case ErrorCode.AlreadyExists:
+    case ErrorCode.PeriodClosed:
+    case ErrorCode.Conflict:
+      return HttpStatus.CONFLICT;
+    case ErrorCode.VersionMismatch:
+      return HttpStatus.PRECONDITION_FAILED;
+    case ErrorCode.PayloadTooLarge:
+      return HttpStatus.PAYLOAD_TOO_LARGE;
+    case ErrorCode.UnsupportedMediaType:
+      return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
+    case ErrorCode.PreconditionRequired:
+      return 428;
+    case ErrorCode.LimitExceeded:
+      return HttpStatus.TOO_MANY_REQUESTS;
+    case ErrorCode.Contention:
+    case ErrorCode.Unavailable:
+      return HttpStatus.SERVICE_UNAVAILABLE;
+    case ErrorCode.Internal:
+      return HttpStatus.INTERNAL_SERVER_ERROR;
+  }
+}
+
+/** Status codes Nest or Fastify raise themselves (routing, body parsing), as contract codes. */
+function codeOfStatus(status: number): ErrorCode {
+  switch (status) {
+    case 400:
+      return ErrorCode.ValidationFailed;
+    case 401:
+      return ErrorCode.Unauthorized;
+    case 404:
+      return ErrorCode.NotFound;
+    case 405:
+      return ErrorCode.MethodNotAllowed;
+    case 413:
+      return ErrorCode.PayloadTooLarge;
+    case 415:
+      return ErrorCode.UnsupportedMediaType;
+    case 503:
+      return ErrorCode.Unavailable;
+    default:
+      return status < 500 ? ErrorCode.ValidationFailed : ErrorCode.Internal;
+  }
+}
+
+/** PostgreSQL error codes that mean "the database is not there right now", not "Tally is broken". */
+const UNAVAILABLE_PG_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+
+function isDatabaseDown(error: any): boolean {
+  if (!error || typeof error !== 'object') return false;
+  if (UNAVAILABLE_PG_CODES.has(error.code)) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(error.code)) return true;
+  const message = String(error.message ?? '');
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+    message,
+  );
+}
+
+export interface ErrorBody {
+  statusCode: number;
+  code: string;
+  message: string;
+  [detail: string]: unknown;
+}
+
+/**
+ * The one place an exception becomes an HTTP answer: `{ statusCode, code, message, ...details }`.
+ * Anything unexpected is logged and answered with a plain 500, never a stack trace.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ApiExceptionFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { body, headers } = this.toBody(exception);
+    for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+    reply.status(body.statusCode).send(body);
+  }
+
+  toBody(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {
+    if (exception instanceof TallyError) {
+      const body = { statusCode: statusOf(exception.code), code: exception.code, message: exception.message };
+      return { body: { ...body, ...exception.details }, headers: exception.headers };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const raw = typeof response === 'string' ? response : (response as any).message;
+      const message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? exception.message);
+      return { body: { statusCode: status, code: codeOfStatus(status), message }, headers: {} };
+    }
+    // Fastify's own errors (malformed JSON, wrong content type, body too large) carry a statusCode.
+    const status = (exception as any)?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const message = String((exception as any).message ?? 'bad request');
+      return { body: { statusCode: status, code: codeOfStatus(status), message }, headers: {} };
+    }
+    if (isDatabaseDown(exception)) {
+      this.logger.warn(`database unavailable: ${(exception as Error).message}`);
+      const body = { statusCode: 503, code: ErrorCode.Unavailable, message: 'the database is unavailable; retry later' };
+      return { body, headers: { 'retry-after': '1' } };
+    }
+    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    return { body: { statusCode: 500, code: ErrorCode.Internal, message: 'internal error' }, headers: {} };
+  }
+}

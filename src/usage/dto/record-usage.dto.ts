@@ -1,0 +1,33 @@
+import { IsISO8601, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+
+export class RecordUsageDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  subscriptionId: string;
+
+  /** The feature key. */
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  feature: string;
+
+  /** Whole units, 1 to 2^53 − 1 (the largest a JSON number carries exactly); default 1. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  quantity?: number;
+
+  /** Scoped to the subscription: a second event with the same key is a duplicate, never a second count. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  idempotencyKey?: string;
+
+  /** Picks the period the usage counts in; defaults to now. */
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  occurredAt?: string;
+}

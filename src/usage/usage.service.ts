@@ -1,0 +1,188 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Strategy } from '../catalog/features/feature.entity';
+import { Period, periodAt } from '../catalog/subscriptions/billing-period';
+import { SubscriptionTerms, SubscriptionsService } from '../catalog/subscriptions/subscriptions.service';
+import { notFound } from '../common/errors/tally.error';
+import { invalidField } from '../common/validation';
+import { RecordUsageDto } from './dto/record-usage.dto';
+import { AtomicStrategy } from './strategies/atomic.strategy';
+import { OptimisticStrategy } from './strategies/optimistic.strategy';
+import { PessimisticStrategy } from './strategies/pessimistic.strategy';
+import { UsageEvent, UsageStrategy } from './usage-event';
+import { limitExceeded, periodClosed } from './usage.errors';
+import { UsageRepository } from './usage.repository';
+
+export interface UsageAnswer {
+  accepted: true;
+  duplicate: boolean;
+  feature: string;
+  used: number;
+  limit: number | null;
+  remaining: number | null;
+  periodStart: string;
+  periodEnd: string;
+}
+
+export interface PeriodUsage {
+  subscriptionId: string;
+  periodStart: string;
+  periodEnd: string;
+  features: { feature: string; used: number; limit: number | null; remaining: number | null }[];
+}
+
+interface FeatureRef {
+  id: string;
+  key: string;
+  strategy: Strategy;
+}
+
+const remainingOf = (used: string, limit: string | null) =>
+  limit === null ? null : Number(BigInt(limit) - BigInt(used));
+
+@Injectable()
+export class UsageService {
+  /** Features never change strategy and are never deleted, so they are cached once found. */
+  private readonly features = new Map<string, FeatureRef>();
+  private readonly strategies: Record<Strategy, UsageStrategy | undefined>;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly subscriptions: SubscriptionsService,
+    private readonly usage: UsageRepository,
+    atomic: AtomicStrategy,
+    pessimistic: PessimisticStrategy,
+    optimistic: OptimisticStrategy,
+  ) {
+    this.strategies = { atomic, pessimistic, optimistic, buffered: undefined };
+  }
+
+  async record(dto: RecordUsageDto): Promise<UsageAnswer> {
+    const event = await this.resolve(dto);
+    const strategy = this.strategies[event.strategy];
+    if (!strategy) throw notFound(`strategy '${event.strategy}'`);
+    const result = await strategy.count(event);
+    if (result.kind === 'accepted') return this.answer(event, result.used, result.limit, false);
+    if (result.kind === 'duplicate') return this.duplicateOf(event);
+    return this.explainRefusal(event);
+  }
+
+  async periodUsage(subscriptionId: string, atIso: string | undefined): Promise<PeriodUsage> {
+    const terms = await this.subscriptions.terms(subscriptionId);
+    const at = atIso === undefined ? new Date() : new Date(atIso);
+    if (atIso !== undefined && (!/^\d{4}-\d{2}-\d{2}T/.test(atIso) || Number.isNaN(at.getTime()))) {
+      throw invalidField('at', 'at must be an ISO-8601 timestamp');
+    }
+    const period = periodAt(terms.startAt, terms.interval, at < terms.startAt ? terms.startAt : at)!;
+    const rows = await this.usage.usageOfPeriod(terms.id, terms.planId, period.start);
+    return {
+      subscriptionId: terms.id,
+      periodStart: period.start.toISOString(),
+      periodEnd: period.end.toISOString(),
+      features: rows.map((r) => ({
+        feature: r.feature,
+        used: Number(r.used),
+        limit: r.limit === null ? null : Number(r.limit),
+        remaining: remainingOf(r.used, r.limit),
+      })),
+    };
+  }
+
+  /** Subscription, feature and period of a request, or the 404/409 that says why there is none. */
+  private async resolve(dto: RecordUsageDto): Promise<UsageEvent> {
+    const occurredAt = dto.occurredAt === undefined ? new Date() : new Date(dto.occurredAt);
+    if (Number.isNaN(occurredAt.getTime())) throw invalidField('occurredAt', 'occurredAt must be an ISO-8601 timestamp');
+    const [terms, feature] = await Promise.all([this.subscriptions.terms(dto.subscriptionId), this.feature(dto.feature)]);
+    const period = this.periodOf(terms, occurredAt);
+    const event: UsageEvent = {
+      subscriptionId: terms.id,
+      planId: terms.planId,
+      featureId: feature.id,
+      featureKey: feature.key,
+      strategy: feature.strategy,
+      periodStart: period.start,
+      periodEnd: period.end,
+      quantity: String(dto.quantity ?? 1),
+      idempotencyKey: dto.idempotencyKey ?? null,
+      occurredAt,
+    };
+    if (!(await this.usage.ensureCounter(event))) {
+      throw notFound(`feature '${feature.key}' in the plan of subscription '${terms.id}'`);
+    }
+    return event;
+  }
+
+  private periodOf(terms: SubscriptionTerms, occurredAt: Date): Period {
+    const period = periodAt(terms.startAt, terms.interval, occurredAt);
+    if (!period) {
+      throw periodClosed(`occurredAt ${occurredAt.toISOString()} is before the subscription's start`, {
+        startAt: terms.startAt.toISOString(),
+      });
+    }
+    if (terms.endsAt && occurredAt >= terms.endsAt) {
+      throw periodClosed(`the subscription ended at ${terms.endsAt.toISOString()}`, {
+        endsAt: terms.endsAt.toISOString(),
+      });
+    }
+    return period;
+  }
+
+  private async feature(key: string): Promise<FeatureRef> {
+    const cached = this.features.get(key);
+    if (cached) return cached;
+    const [row] = await this.db.query('SELECT id, key, strategy FROM features WHERE key = $1', [key]);
+    if (!row) throw notFound(`feature '${key}'`);
+    this.features.set(key, row);
+    return row;
+  }
+
+  private answer(event: UsageEvent, used: string, limit: string | null, duplicate: boolean): UsageAnswer {
+    return {
+      accepted: true,
+      duplicate,
+      feature: event.featureKey,
+      used: Number(used),
+      limit: limit === null ? null : Number(limit),
+      remaining: remainingOf(used, limit),
+      periodStart: event.periodStart.toISOString(),
+      periodEnd: event.periodEnd.toISOString(),
+    };
+  }
+
+  /** A repeat is answered with the figures of the event it repeats, whatever the repeat carries. */
+  private async duplicateOf(event: UsageEvent): Promise<UsageAnswer> {
+    const original = await this.usage.findByIdempotencyKey(event.subscriptionId, event.idempotencyKey!);
+    if (!original) throw new Error(`idempotency key vanished: ${event.idempotencyKey}`);
+    return {
+      accepted: true,
+      duplicate: true,
+      feature: original.featureKey,
+      used: Number(original.usedAfter),
+      limit: original.limit === null ? null : Number(original.limit),
+      remaining: remainingOf(original.usedAfter, original.limit),
+      periodStart: original.periodStart.toISOString(),
+      periodEnd: original.periodEnd.toISOString(),
+    };
+  }
+
+  /**
+   * A strategy refused to count: either the key was accepted before (a retry of an event that
+   * took the last unit must still be answered as a duplicate, not 429), the period is closed,
+   * or the limit would be passed. Each is read after the refusal, from committed state.
+   */
+  private async explainRefusal(event: UsageEvent): Promise<never | UsageAnswer> {
+    if (event.idempotencyKey !== null) {
+      const original = await this.usage.findByIdempotencyKey(event.subscriptionId, event.idempotencyKey);
+      if (original) return this.duplicateOf(event);
+    }
+    const counter = await this.usage.findCounter(event);
+    if (!counter || counter.closed_at) {
+      throw periodClosed(`the period starting ${event.periodStart.toISOString()} is closed (invoiced)`, {
+        periodStart: event.periodStart.toISOString(),
+        periodEnd: event.periodEnd.toISOString(),
+      });
+    }
+    throw limitExceeded(event.featureKey, counter.used, counter.limit ?? '0', event.quantity);
+  }
+}

@@ -1,0 +1,6 @@
+import { EmbeddedDatabase } from '../../src/database/embedded-database';
+
+export default async function globalTeardown(): Promise<void> {
+  const server = (globalThis as any).__tallyEmbedded as EmbeddedDatabase | undefined;
+  await server?.stop();
+}

@@ -1,0 +1,40 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { createApp } from '../../src/app.factory';
+import { TallyConfig, loadConfig } from '../../src/config/config';
+import { createTestDatabase } from './test-database';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  /** Base URL of the app listening on a real port, for concurrent clients. */
+  baseUrl: string;
+  databaseUrl: string;
+  http: () => ReturnType<typeof request>;
+  close: () => Promise<void>;
+}
+
+/**
+ * Boots the app the way main.ts does (createApp: same pipes, filters, migrations) on a real port.
+ * Without `databaseUrl`, a fresh database is created and dropped on close; pass the `databaseUrl`
+ * of another TestApp to run a second instance on the same database.
+ */
+export async function createTestApp(
+  options: { databaseUrl?: string; config?: Partial<TallyConfig> } = {},
+): Promise<TestApp> {
+  const owned = options.databaseUrl ? undefined : await createTestDatabase();
+  const databaseUrl = options.databaseUrl ?? owned!.url;
+  const config: TallyConfig = { ...loadConfig({}), ...options.config, databaseUrl, port: 0, host: '127.0.0.1' };
+  const app = await createApp(config, false);
+  await app.listen(0, '127.0.0.1');
+  const baseUrl = await app.getUrl();
+  return {
+    app,
+    baseUrl: baseUrl.replace('[::1]', '127.0.0.1'),
+    databaseUrl,
+    http: () => request(baseUrl),
+    close: async () => {
+      await app.close();
+      await owned?.drop();
+    },
+  };
+}
