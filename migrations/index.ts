@@ -1,4 +1,6 @@
 import { InitialSchema1764000000000 } from './1764000000000-InitialSchema';
+import { BufferedMetering1764000100000 } from './1764000100000-BufferedMetering';
+import { Invoices1764100000000 } from './1764100000000-Invoices';
 
 /** Every migration, oldest first. Listed by hand so that ts-jest, ts-node and the build all load the same set. */
-export const migrations = [InitialSchema1764000000000];
+export const migrations = [InitialSchema1764000000000, BufferedMetering1764000100000, Invoices1764100000000];

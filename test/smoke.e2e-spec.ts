@@ -8,7 +8,7 @@ describe('smoke', () => {
   });
   afterAll(() => t.close());
 
-  it.each(['atomic', 'pessimistic', 'optimistic'])('records usage with %s', async (strategy) => {
+  it.each(['atomic', 'pessimistic', 'optimistic', 'buffered'])('records usage with %s', async (strategy) => {
     const m = await meteredSubscription(t.baseUrl, { strategy, limit: 2 });
     const first = await t.http().post('/v1/usage').send({ subscriptionId: m.subscriptionId, feature: m.feature, idempotencyKey: 'a' });
     expect(first.status).toBe(201);

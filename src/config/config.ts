@@ -13,6 +13,14 @@ export interface TallyConfig {
   embeddedPort: number;
   /** Attempts of the optimistic strategy before it answers 503 contention. */
   optimisticMaxAttempts: number;
+  /** Buffered strategy: how often counts kept in memory are written to the counter rows. */
+  usageFlushIntervalMs: number;
+  /** Buffered strategy: a ledger batch closes after this many events… */
+  usageBatchMaxEvents: number;
+  /** …or this many milliseconds after its first event, whichever comes first. */
+  usageBatchMaxWaitMs: number;
+  /** Buffered strategy: the largest slice of a limit one instance leases at a time. */
+  usageLeaseMaxSlice: number;
 }
 
 export class ConfigError extends Error {
@@ -61,5 +69,9 @@ export function loadConfig(env: Env = process.env): TallyConfig {
     embeddedDataDir: env.EMBEDDED_PG_DIR || '.tally/pgdata',
     embeddedPort: int(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
     optimisticMaxAttempts: int(env, 'OPTIMISTIC_MAX_ATTEMPTS', 12, 1, 1000),
+    usageFlushIntervalMs: int(env, 'USAGE_FLUSH_INTERVAL_MS', 1000, 10, 3_600_000),
+    usageBatchMaxEvents: int(env, 'USAGE_BATCH_MAX_EVENTS', 1000, 1, 10_000),
+    usageBatchMaxWaitMs: int(env, 'USAGE_BATCH_MAX_WAIT_MS', 2, 0, 1000),
+    usageLeaseMaxSlice: int(env, 'USAGE_LEASE_MAX_SLICE', 1000, 1, 1_000_000_000),
   };
 }

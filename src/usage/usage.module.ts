@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import { CatalogModule } from '../catalog/catalog.module';
+import { BufferedUsageRepository } from './buffered/buffered-usage.repository';
+import { LedgerBatcher } from './buffered/ledger-batcher';
+import { UsageInstance } from './buffered/usage-instance';
 import { AtomicStrategy } from './strategies/atomic.strategy';
+import { BufferedStrategy } from './strategies/buffered.strategy';
 import { OptimisticStrategy } from './strategies/optimistic.strategy';
 import { PessimisticStrategy } from './strategies/pessimistic.strategy';
 import { UsageController } from './usage.controller';
@@ -11,7 +15,17 @@ import { UsageService } from './usage.service';
 @Module({
   imports: [CatalogModule],
   controllers: [UsageController],
-  providers: [UsageService, UsageRepository, AtomicStrategy, PessimisticStrategy, OptimisticStrategy],
-  exports: [UsageService, UsageRepository],
+  providers: [
+    UsageService,
+    UsageRepository,
+    AtomicStrategy,
+    PessimisticStrategy,
+    OptimisticStrategy,
+    BufferedStrategy,
+    BufferedUsageRepository,
+    LedgerBatcher,
+    UsageInstance,
+  ],
+  exports: [UsageService, UsageRepository, BufferedStrategy],
 })
 export class UsageModule {}

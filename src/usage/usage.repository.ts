@@ -126,9 +126,9 @@ export class UsageRepository {
     subscriptionId: string,
     planId: string,
     periodStart: Date,
-  ): Promise<{ feature: string; used: string; limit: string | null }[]> {
+  ): Promise<{ feature: string; feature_id: string; used: string; limit: string | null }[]> {
     return this.db.query(
-      `SELECT f.key AS feature, coalesce(u.used, 0)::text AS used, coalesce(u."limit", c."limit") AS "limit"
+      `SELECT f.key AS feature, f.id AS feature_id, coalesce(u.used, 0)::text AS used, coalesce(u."limit", c."limit") AS "limit"
          FROM plan_charges c
          JOIN features f ON f.id = c.feature_id
          LEFT JOIN usage_counters u

@@ -8,6 +8,7 @@ import { notFound } from '../common/errors/tally.error';
 import { invalidField } from '../common/validation';
 import { RecordUsageDto } from './dto/record-usage.dto';
 import { AtomicStrategy } from './strategies/atomic.strategy';
+import { BufferedStrategy } from './strategies/buffered.strategy';
 import { OptimisticStrategy } from './strategies/optimistic.strategy';
 import { PessimisticStrategy } from './strategies/pessimistic.strategy';
 import { UsageEvent, UsageStrategy } from './usage-event';
@@ -45,7 +46,7 @@ const remainingOf = (used: string, limit: string | null) =>
 export class UsageService {
   /** Features never change strategy and are never deleted, so they are cached once found. */
   private readonly features = new Map<string, FeatureRef>();
-  private readonly strategies: Record<Strategy, UsageStrategy | undefined>;
+  private readonly strategies: Record<Strategy, UsageStrategy>;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -54,15 +55,14 @@ export class UsageService {
     atomic: AtomicStrategy,
     pessimistic: PessimisticStrategy,
     optimistic: OptimisticStrategy,
+    private readonly buffered: BufferedStrategy,
   ) {
-    this.strategies = { atomic, pessimistic, optimistic, buffered: undefined };
+    this.strategies = { atomic, pessimistic, optimistic, buffered };
   }
 
   async record(dto: RecordUsageDto): Promise<UsageAnswer> {
     const event = await this.resolve(dto);
-    const strategy = this.strategies[event.strategy];
-    if (!strategy) throw notFound(`strategy '${event.strategy}'`);
-    const result = await strategy.count(event);
+    const result = await this.strategies[event.strategy].count(event);
     if (result.kind === 'accepted') return this.answer(event, result.used, result.limit, false);
     if (result.kind === 'duplicate') return this.duplicateOf(event);
     return this.explainRefusal(event);
@@ -80,12 +80,16 @@ export class UsageService {
       subscriptionId: terms.id,
       periodStart: period.start.toISOString(),
       periodEnd: period.end.toISOString(),
-      features: rows.map((r) => ({
-        feature: r.feature,
-        used: Number(r.used),
-        limit: r.limit === null ? null : Number(r.limit),
-        remaining: remainingOf(r.used, r.limit),
-      })),
+      features: rows.map((r) => {
+        // A buffered feature's row lags by what this instance has not flushed yet.
+        const used = (BigInt(r.used) + this.buffered.unflushed(terms.id, r.feature_id, period.start)).toString();
+        return {
+          feature: r.feature,
+          used: Number(used),
+          limit: r.limit === null ? null : Number(r.limit),
+          remaining: remainingOf(used, r.limit),
+        };
+      }),
     };
   }
 

@@ -2,8 +2,7 @@ import { IsIn, IsOptional } from 'class-validator';
 import { IsKey, IsName } from '../../common/dto-rules';
 import { Strategy } from './feature.entity';
 
-/** Strategies that can be chosen today; `buffered` joins them with buffered metering. */
-export const AVAILABLE_STRATEGIES: readonly Strategy[] = ['atomic', 'pessimistic', 'optimistic'];
+export const AVAILABLE_STRATEGIES: readonly Strategy[] = ['atomic', 'pessimistic', 'optimistic', 'buffered'];
 
 export class CreateFeatureDto {
   @IsKey()

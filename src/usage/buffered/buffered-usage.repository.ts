@@ -1,0 +1,311 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { PendingEvent } from './local-counter';
+
+const MAX_EVENT_ID = '9223372036854775807';
+
+export interface FlushedCounter {
+  key: string;
+  used: bigint;
+  flushed: bigint;
+}
+
+export interface LeaseGrant {
+  granted: bigint;
+  /** used + sum of every lease's spent: all that has been accepted in the period so far. */
+  accepted: bigint;
+  closed: boolean;
+}
+
+const keyOf = (row: { subscription_id: string; feature_id: string; period_start: Date }) =>
+  `${row.subscription_id}/${row.feature_id}/${new Date(row.period_start).getTime()}`;
+
+/** Columns of a batch as parallel arrays, for unnest(): one statement for the whole batch. */
+function columns(items: PendingEvent[]) {
+  return {
+    subs: items.map((i) => i.event.subscriptionId),
+    features: items.map((i) => i.event.featureId),
+    periods: items.map((i) => i.event.periodStart),
+    occurred: items.map((i) => i.event.occurredAt),
+  };
+}
+
+/** The SQL of the buffered strategy: ledger batches, quota leases, flushes and reclaims. */
+@Injectable()
+export class BufferedUsageRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** The counter row as it is now: its flushed `used`, its limit, and whether it is closed. */
+  async readCounter(subscriptionId: string, featureId: string, periodStart: Date) {
+    const [row] = await this.db.query(
+      `SELECT used, "limit", closed_at FROM usage_counters
+        WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3`,
+      [subscriptionId, featureId, periodStart],
+    );
+    return row as { used: string; limit: string | null; closed_at: Date | null } | undefined;
+  }
+
+  /** false when the instance was reclaimed as dead: it may no longer accept anything. */
+  async holdInstance(manager: EntityManager, instanceId: string): Promise<boolean> {
+    const rows = await manager.query(`SELECT 1 FROM usage_instances WHERE id = $1 FOR SHARE`, [instanceId]);
+    return rows.length === 1;
+  }
+
+  /**
+   * Which events of the batch may still be counted: their counter is open and their subscription
+   * has not ended. The share locks make a concurrent period close (or cancellation) wait for this
+   * batch to commit, so an event is either in the ledger before the close reads it, or refused.
+   */
+  async openEvents(manager: EntityManager, items: PendingEvent[]): Promise<Set<number>> {
+    const c = columns(items);
+    const rows: { ord: string }[] = await manager.query(
+      `SELECT v.ord
+         FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[])
+              WITH ORDINALITY AS v(subscription_id, feature_id, period_start, occurred_at, ord)
+         JOIN usage_counters c
+           ON c.subscription_id = v.subscription_id AND c.feature_id = v.feature_id
+          AND c.period_start = v.period_start
+         JOIN subscriptions s ON s.id = v.subscription_id
+        WHERE c.closed_at IS NULL AND (s.ends_at IS NULL OR v.occurred_at < s.ends_at)
+          FOR SHARE OF c, s`,
+      [c.subs, c.features, c.periods, c.occurred],
+    );
+    return new Set(rows.map((r) => Number(r.ord) - 1));
+  }
+
+  /**
+   * One multi-row INSERT for the whole batch (group commit). Returns the batch positions that a
+   * committed event already holds the idempotency key of, and the largest id written.
+   */
+  async insertEvents(
+    manager: EntityManager,
+    instanceId: string,
+    items: PendingEvent[],
+    usedAfter: bigint[],
+  ): Promise<{ duplicates: number[]; maxId: bigint }> {
+    const c = columns(items);
+    const rows: { id: string; subscription_id: string; idempotency_key: string | null }[] = await manager.query(
+      `INSERT INTO usage_events
+         (subscription_id, feature_id, period_start, quantity, idempotency_key, occurred_at, used_after, instance_id)
+       SELECT v.subscription_id, v.feature_id, v.period_start, v.quantity, v.idempotency_key, v.occurred_at,
+              v.used_after, $8
+         FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::bigint[], $5::varchar[], $6::timestamptz[],
+                     $7::bigint[])
+              AS v(subscription_id, feature_id, period_start, quantity, idempotency_key, occurred_at, used_after)
+       ON CONFLICT (subscription_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+       RETURNING id, subscription_id, idempotency_key`,
+      [
+        c.subs,
+        c.features,
+        c.periods,
+        items.map((i) => i.quantity.toString()),
+        items.map((i) => i.event.idempotencyKey),
+        c.occurred,
+        usedAfter.map(String),
+        instanceId,
+      ],
+    );
+    let maxId = 0n;
+    const written = new Set<string>();
+    for (const row of rows) {
+      if (BigInt(row.id) > maxId) maxId = BigInt(row.id);
+      if (row.idempotency_key !== null) written.add(`${row.subscription_id}/${row.idempotency_key}`);
+    }
+    // A batch never holds one key twice (the strategy holds a repeat back), so a keyed event
+    // that was not written lost its key to an event committed before: a duplicate.
+    const duplicates: number[] = [];
+    items.forEach((item, ord) => {
+      const key = item.event.idempotencyKey;
+      if (key !== null && !written.has(`${item.event.subscriptionId}/${key}`)) duplicates.push(ord);
+    });
+    return { duplicates, maxId };
+  }
+
+  /**
+   * Spends lease quota for the batch, one row per counter: `spent + q <= granted` is checked in
+   * the statement, so a lease that another instance shrank meanwhile cannot be overspent.
+   * Returns the keys of the counters whose lease had not enough left.
+   */
+  async spendLeases(manager: EntityManager, instanceId: string, spend: Map<string, PendingEvent[]>) {
+    const entries = [...spend.values()];
+    // An UPDATE answers [rows, rowCount] through TypeORM.
+    const [rows]: [{ subscription_id: string; feature_id: string; period_start: Date }[], number] = await manager.query(
+      `UPDATE usage_leases l SET spent = l.spent + v.quantity
+         FROM unnest($2::uuid[], $3::uuid[], $4::timestamptz[], $5::bigint[])
+              AS v(subscription_id, feature_id, period_start, quantity)
+        WHERE l.instance_id = $1 AND l.subscription_id = v.subscription_id
+          AND l.feature_id = v.feature_id AND l.period_start = v.period_start
+          AND l.spent + v.quantity <= l.granted
+        RETURNING l.subscription_id, l.feature_id, l.period_start`,
+      [
+        instanceId,
+        entries.map((e) => e[0].counter.subscriptionId),
+        entries.map((e) => e[0].counter.featureId),
+        entries.map((e) => e[0].counter.periodStart),
+        entries.map((e) => e.reduce((sum, i) => sum + i.quantity, 0n).toString()),
+      ],
+    );
+    const ok = new Set(rows.map(keyOf));
+    return [...spend.keys()].filter((key) => !ok.has(key));
+  }
+
+  /** The lease as the database has it (after another instance may have shrunk it). */
+  async readLease(instanceId: string, subscriptionId: string, featureId: string, periodStart: Date) {
+    const [row] = await this.db.query(
+      `SELECT granted, spent FROM usage_leases
+        WHERE instance_id = $1 AND subscription_id = $2 AND feature_id = $3 AND period_start = $4`,
+      [instanceId, subscriptionId, featureId, periodStart],
+    );
+    return row ? { granted: BigInt(row.granted), spent: BigInt(row.spent) } : { granted: 0n, spent: 0n };
+  }
+
+  /**
+   * Leases at least `need` more units of a counter's limit to this instance, in one transaction
+   * holding the counter row lock. The grant comes out of limit − used − reserved, so the sum of
+   * all leases never passes the limit. When that is too little, the unspent part of every other
+   * instance's lease is taken back first (their next batch finds its lease shrunk and asks again),
+   * so a refusal means the limit really is reached, not that quota sits idle elsewhere.
+   * The slice is an eighth of what is free, capped: smaller slices as the limit nears.
+   */
+  acquireLease(
+    instanceId: string,
+    counter: { subscriptionId: string; featureId: string; periodStart: Date },
+    need: bigint,
+    maxSlice: bigint,
+  ): Promise<LeaseGrant> {
+    const pk = [counter.subscriptionId, counter.featureId, counter.periodStart];
+    return this.db.transaction(async (m) => {
+      const [row] = await m.query(
+        `SELECT used, reserved, "limit", closed_at FROM usage_counters
+          WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3 FOR UPDATE`,
+        pk,
+      );
+      if (!row || row.closed_at) return { granted: 0n, accepted: 0n, closed: true };
+      let free = BigInt(row.limit) - BigInt(row.used) - BigInt(row.reserved);
+      if (free < need) {
+        const [revoked] = await m.query(
+          `WITH taken AS (
+             SELECT instance_id, granted - spent AS unspent FROM usage_leases
+              WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3
+                AND instance_id <> $4 AND granted > spent
+                FOR UPDATE
+           ), shrunk AS (
+             UPDATE usage_leases l SET granted = l.spent FROM taken
+              WHERE l.instance_id = taken.instance_id AND l.subscription_id = $1
+                AND l.feature_id = $2 AND l.period_start = $3
+           )
+           SELECT coalesce(sum(unspent), 0)::text AS freed FROM taken`,
+          [...pk, instanceId],
+        );
+        if (revoked.freed !== '0') {
+          await m.query(
+            `UPDATE usage_counters SET reserved = reserved - $4
+              WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3`,
+            [...pk, revoked.freed],
+          );
+          free += BigInt(revoked.freed);
+        }
+      }
+      if (free < need) {
+        const [{ spent }] = await m.query(
+          `SELECT coalesce(sum(spent), 0)::text AS spent FROM usage_leases
+            WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3`,
+          pk,
+        );
+        return { granted: 0n, accepted: BigInt(row.used) + BigInt(spent), closed: false };
+      }
+      let slice = (free + 7n) / 8n;
+      if (slice > maxSlice) slice = maxSlice;
+      const grant = slice > need ? slice : need;
+      await m.query(
+        `UPDATE usage_counters SET reserved = reserved + $4
+          WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3`,
+        [...pk, grant.toString()],
+      );
+      const [lease] = await m.query(
+        `INSERT INTO usage_leases (instance_id, subscription_id, feature_id, period_start, granted)
+         VALUES ($4, $1, $2, $3, $5)
+         ON CONFLICT (instance_id, subscription_id, feature_id, period_start)
+         DO UPDATE SET granted = usage_leases.granted + EXCLUDED.granted
+         RETURNING granted`,
+        [...pk, instanceId, grant.toString()],
+      );
+      return { granted: BigInt(lease.granted), accepted: 0n, closed: false };
+    });
+  }
+
+  /**
+   * Moves an instance's accepted events with ids in (after, upTo] from its leases into the counter
+   * rows, in one statement: `used` grows and `reserved` shrinks by the same amount, and the
+   * instance's watermark moves past them, so each event is flushed exactly once — also when the
+   * instance died and another one flushes for it.
+   */
+  async flush(manager: EntityManager, instanceId: string, upTo: bigint | null): Promise<FlushedCounter[]> {
+    const rows: { subscription_id: string; feature_id: string; period_start: Date; used: string; q: string }[] =
+      await manager.query(
+        `WITH inst AS (
+           SELECT flushed_through FROM usage_instances WHERE id = $1 FOR UPDATE
+         ), ev AS (
+           SELECT e.subscription_id, e.feature_id, e.period_start, sum(e.quantity) AS q, max(e.id) AS last_id
+             FROM usage_events e, inst
+            WHERE e.instance_id = $1 AND e.id > inst.flushed_through AND e.id <= $2
+            GROUP BY 1, 2, 3
+         ), counted AS (
+           UPDATE usage_counters c
+              SET used = c.used + ev.q,
+                  reserved = c.reserved - CASE WHEN c."limit" IS NULL THEN 0 ELSE ev.q END
+             FROM ev
+            WHERE c.subscription_id = ev.subscription_id AND c.feature_id = ev.feature_id
+              AND c.period_start = ev.period_start
+            RETURNING c.subscription_id, c.feature_id, c.period_start, c.used, ev.q
+         ), leased AS (
+           UPDATE usage_leases l SET granted = l.granted - ev.q, spent = l.spent - ev.q
+             FROM ev
+            WHERE l.instance_id = $1 AND l.subscription_id = ev.subscription_id
+              AND l.feature_id = ev.feature_id AND l.period_start = ev.period_start
+         ), marked AS (
+           UPDATE usage_instances SET flushed_through = (SELECT max(last_id) FROM ev)
+            WHERE id = $1 AND EXISTS (SELECT 1 FROM ev)
+         )
+         SELECT subscription_id, feature_id, period_start, used::text, q::text FROM counted`,
+        [instanceId, (upTo ?? BigInt(MAX_EVENT_ID)).toString()],
+      );
+    return rows.map((r) => ({ key: keyOf(r), used: BigInt(r.used), flushed: BigInt(r.q) }));
+  }
+
+  /** The flushed `used` of the given counters, to show what other instances have flushed. */
+  async readUsed(keys: { subscriptionId: string; featureId: string; periodStart: Date }[]) {
+    if (keys.length === 0) return new Map<string, bigint>();
+    const rows = await this.db.query(
+      `SELECT c.subscription_id, c.feature_id, c.period_start, c.used::text
+         FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS v(subscription_id, feature_id, period_start)
+         JOIN usage_counters c ON c.subscription_id = v.subscription_id
+          AND c.feature_id = v.feature_id AND c.period_start = v.period_start`,
+      [keys.map((k) => k.subscriptionId), keys.map((k) => k.featureId), keys.map((k) => k.periodStart)],
+    );
+    return new Map<string, bigint>(rows.map((r: any) => [keyOf(r), BigInt(r.used)]));
+  }
+
+  /**
+   * Ends an instance: flushes what it accepted, gives the unspent rest of its leases back to
+   * the counters, and deletes it. Used on graceful shutdown, and by a live instance for a dead
+   * one. Returns false when another instance got there first.
+   */
+  retire(instanceId: string): Promise<boolean> {
+    return this.db.transaction(async (m) => {
+      const found = await m.query(`SELECT 1 FROM usage_instances WHERE id = $1 FOR UPDATE`, [instanceId]);
+      if (found.length === 0) return false;
+      await this.flush(m, instanceId, null);
+      await m.query(
+        `UPDATE usage_counters c SET reserved = c.reserved - l.granted
+           FROM usage_leases l
+          WHERE l.instance_id = $1 AND c.subscription_id = l.subscription_id
+            AND c.feature_id = l.feature_id AND c.period_start = l.period_start`,
+        [instanceId],
+      );
+      await m.query(`DELETE FROM usage_instances WHERE id = $1`, [instanceId]);
+      return true;
+    });
+  }
+}

@@ -1,0 +1,172 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ErrorCode, TallyError } from '../../common/errors/tally.error';
+import { Rollback, inTransaction } from '../../common/transaction';
+import { TALLY_CONFIG } from '../../config/config.module';
+import { TallyConfig } from '../../config/config';
+import { BufferedUsageRepository } from './buffered-usage.repository';
+import { PendingEvent, counterKey } from './local-counter';
+import { UsageInstance } from './usage-instance';
+
+export type BatchOutcome =
+  | { kind: 'accepted'; usedAfter: bigint }
+  | { kind: 'duplicate' }
+  | { kind: 'closed' }
+  /** Another instance took back this instance's unspent lease: reserve again and resubmit. */
+  | { kind: 'lease_lost' };
+
+type AttemptResult =
+  | { committed: Waiting[]; closed: Waiting[]; usedAfter: bigint[]; maxId: bigint }
+  /** Events to answer with `outcome` and leave out of the batch, which is then written again. */
+  | { drop: Waiting[]; outcome: 'duplicate' | 'lease_lost' };
+
+interface Waiting {
+  item: PendingEvent;
+  resolve: (outcome: BatchOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+export const unavailable = () =>
+  new TallyError(ErrorCode.Unavailable, 'buffered metering is not available right now; retry later', {}, {
+    'retry-after': '1',
+  });
+
+/**
+ * Group commit for the ledger. Events arriving together are written with one multi-row INSERT
+ * in one transaction; each caller's promise settles only after that commit, so no event is
+ * acknowledged before it is durable. A batch closes after USAGE_BATCH_MAX_EVENTS events or
+ * USAGE_BATCH_MAX_WAIT_MS after its first one. Batches of one instance run one after another:
+ * that keeps its ledger ids in commit order, which the flush watermark relies on.
+ */
+@Injectable()
+export class LedgerBatcher {
+  private queue: Waiting[] = [];
+  private running: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** The largest ledger id this instance has committed: flushing up to it flushes only committed events. */
+  lastCommittedId = 0n;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly repository: BufferedUsageRepository,
+    private readonly instance: UsageInstance,
+    @Inject(TALLY_CONFIG) private readonly config: TallyConfig,
+  ) {}
+
+  submit(item: PendingEvent): Promise<BatchOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Settles when every event submitted so far has been written (or refused). */
+  async drain(): Promise<void> {
+    while (this.running || this.queue.length > 0) {
+      if (!this.running) this.start();
+      await this.running;
+    }
+  }
+
+  private schedule(): void {
+    if (this.running) return; // the running batch starts the next one when it ends
+    if (this.queue.length >= this.config.usageBatchMaxEvents) return this.start();
+    this.timer ??= setTimeout(() => this.start(), this.config.usageBatchMaxWaitMs);
+  }
+
+  private start(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.running || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.config.usageBatchMaxEvents);
+    this.running = this.write(batch).finally(() => {
+      this.running = undefined;
+      // Events that queued while this batch was writing have waited long enough.
+      if (this.queue.length > 0) this.start();
+    });
+  }
+
+  private async write(batch: Waiting[]): Promise<void> {
+    let rest = batch;
+    try {
+      while (rest.length > 0) rest = await this.attempt(rest);
+    } catch (error) {
+      for (const w of rest) w.reject(error);
+    }
+  }
+
+  /**
+   * One transaction for the batch. When some events cannot be part of it (their key was taken,
+   * or their lease shrank), they are answered, the transaction rolls back, and the others are
+   * written again without them: every event in a committed batch is counted exactly as planned.
+   */
+  private async attempt(batch: Waiting[]): Promise<Waiting[]> {
+    const instanceId = this.instance.id;
+    if (!instanceId) throw unavailable();
+    const items = batch.map((w) => w.item);
+    const result = await inTransaction<AttemptResult>(this.db, async (manager) => {
+      if (!(await this.repository.holdInstance(manager, instanceId))) throw unavailable();
+      const open = await this.repository.openEvents(manager, items);
+      const live = batch.filter((_, i) => open.has(i));
+      const closed = batch.filter((_, i) => !open.has(i));
+      if (live.length === 0) return { committed: [], closed, usedAfter: [], maxId: 0n };
+
+      const usedAfter = this.usedAfter(live);
+      const written = await this.repository.insertEvents(manager, instanceId, live.map((w) => w.item), usedAfter);
+      if (written.duplicates.length > 0) {
+        throw new Rollback<AttemptResult>({ drop: written.duplicates.map((i) => live[i]), outcome: 'duplicate' });
+      }
+
+      const spend = new Map<string, PendingEvent[]>();
+      for (const { item } of live) {
+        if (item.counter.limit === null) continue;
+        const list = spend.get(item.counter.key) ?? [];
+        list.push(item);
+        spend.set(item.counter.key, list);
+      }
+      if (spend.size > 0) {
+        const short = new Set(await this.repository.spendLeases(manager, instanceId, spend));
+        if (short.size > 0) {
+          const drop = live.filter((w) => short.has(w.item.counter.key));
+          throw new Rollback<AttemptResult>({ drop, outcome: 'lease_lost' });
+        }
+      }
+      return { committed: live, closed, usedAfter, maxId: written.maxId };
+    });
+
+    if ('drop' in result) {
+      if (result.outcome === 'lease_lost') await this.resyncLeases(instanceId, result.drop);
+      for (const w of result.drop) w.resolve({ kind: result.outcome });
+      return batch.filter((w) => !result.drop.includes(w));
+    }
+    if (result.maxId > this.lastCommittedId) this.lastCommittedId = result.maxId;
+    result.committed.forEach((w, i) => {
+      w.item.counter.inFlight -= w.item.quantity;
+      w.item.counter.unflushed += w.item.quantity;
+      w.resolve({ kind: 'accepted', usedAfter: result.usedAfter[i] });
+    });
+    for (const w of result.closed) w.resolve({ kind: 'closed' });
+    return [];
+  }
+
+  /** What each event reports as `used`: flushed + this instance's unflushed + the batch before it. */
+  private usedAfter(live: Waiting[]): bigint[] {
+    const running = new Map<string, bigint>();
+    return live.map(({ item }) => {
+      const c = item.counter;
+      const before = running.get(c.key) ?? c.dbUsed + c.unflushed;
+      const after = before + item.quantity;
+      running.set(c.key, after);
+      return after;
+    });
+  }
+
+  private async resyncLeases(instanceId: string, dropped: Waiting[]): Promise<void> {
+    const counters = new Map(dropped.map((w) => [counterKey(w.item.counter), w.item.counter]));
+    for (const c of counters.values()) {
+      const lease = await this.repository.readLease(instanceId, c.subscriptionId, c.featureId, c.periodStart);
+      c.granted = lease.granted;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import { UsageEvent } from '../usage-event';
+
+/** What one instance knows, in memory, of one counter it counts with the buffered strategy. */
+export interface LocalCounter {
+  key: string;
+  subscriptionId: string;
+  featureId: string;
+  periodStart: Date;
+  /** null: unlimited, no lease needed. */
+  limit: bigint | null;
+  /** `used` of the counter row as last read or flushed: what all instances have flushed. */
+  dbUsed: bigint;
+  /** Accepted by this instance (committed in the ledger) and not yet flushed into the row. */
+  unflushed: bigint;
+  /** Reserved for events waiting in a batch that has not committed yet. */
+  inFlight: bigint;
+  /** The lease: quota this instance may accept without asking the database. Equals lease.granted. */
+  granted: bigint;
+  /** A lease request in progress; concurrent events wait for it instead of asking again. */
+  acquiring?: Promise<void>;
+  /** Until then, the counter was found exhausted and events that do not fit are refused at once. */
+  exhaustedUntil: number;
+  /** All instances' accepted total, as the last refused lease request saw it (for 429 bodies). */
+  acceptedSeen: bigint;
+  lastUsedAt: number;
+}
+
+export const counterKey = (e: { subscriptionId: string; featureId: string; periodStart: Date }) =>
+  `${e.subscriptionId}/${e.featureId}/${e.periodStart.getTime()}`;
+
+export const availableOf = (c: LocalCounter) => c.granted - c.unflushed - c.inFlight;
+
+/** An event on its way into a ledger batch. */
+export interface PendingEvent {
+  event: UsageEvent;
+  counter: LocalCounter;
+  quantity: bigint;
+}

@@ -1,0 +1,102 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { TALLY_CONFIG } from '../../config/config.module';
+import { TallyConfig } from '../../config/config';
+import { BufferedUsageRepository } from './buffered-usage.repository';
+
+/** First key of the two-key advisory locks that mark live instances (the second is lock_key). */
+const LIVENESS_LOCK_SPACE = 7_310_002;
+
+/**
+ * This process as an instance of the buffered strategy. While it lives it holds a session
+ * advisory lock on a connection of its own; PostgreSQL drops that lock the moment the process
+ * dies (even by SIGKILL), so any instance that can take the lock knows the owner is dead and
+ * may retire it: flush its accepted events and take back its leases.
+ */
+@Injectable()
+export class UsageInstance {
+  private readonly logger = new Logger(UsageInstance.name);
+  private client: Client | undefined;
+  private current: string | undefined;
+  /** Bumped whenever this process registers anew: in-memory state of an older generation is void. */
+  generation = 0;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly repository: BufferedUsageRepository,
+    @Inject(TALLY_CONFIG) private readonly config: TallyConfig,
+  ) {}
+
+  /** The id to write with accepted events, or undefined while not registered (answer 503). */
+  get id(): string | undefined {
+    return this.current;
+  }
+
+  async register(): Promise<void> {
+    const client = new Client({ connectionString: this.config.databaseUrl });
+    client.on('error', (error) => this.lost(client, error));
+    client.on('end', () => this.lost(client));
+    await client.connect();
+    try {
+      const id = randomUUID();
+      const [{ lock_key: lockKey }] = (
+        await client.query(`INSERT INTO usage_instances (id) VALUES ($1) RETURNING lock_key`, [id])
+      ).rows;
+      await client.query('SELECT pg_advisory_lock($1, $2)', [LIVENESS_LOCK_SPACE, lockKey]);
+      this.client = client;
+      this.current = id;
+      this.generation++;
+      this.logger.log(`registered instance=${id}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Retires every instance whose liveness lock is free: they died with counts not flushed. */
+  async retireDead(): Promise<number> {
+    const client = this.client;
+    if (!client) return 0;
+    const others: { id: string; lock_key: number }[] = (
+      await client.query('SELECT id, lock_key FROM usage_instances WHERE id <> $1', [this.current])
+    ).rows;
+    let retired = 0;
+    for (const other of others) {
+      const [{ free }] = (
+        await client.query('SELECT pg_try_advisory_lock($1, $2) AS free', [LIVENESS_LOCK_SPACE, other.lock_key])
+      ).rows;
+      if (!free) continue;
+      try {
+        if (await this.repository.retire(other.id)) {
+          retired++;
+          this.logger.warn(`retired dead instance=${other.id}: its events flushed, its leases returned`);
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1, $2)', [LIVENESS_LOCK_SPACE, other.lock_key]);
+      }
+    }
+    return retired;
+  }
+
+  /** Graceful end: flush, give leases back, drop the row and the lock. */
+  async unregister(): Promise<void> {
+    const id = this.current;
+    const client = this.client;
+    this.current = undefined;
+    this.client = undefined;
+    if (id) await this.repository.retire(id);
+    await client?.end().catch(() => undefined);
+  }
+
+  private lost(client: Client, error?: Error): void {
+    if (this.client !== client) return;
+    // Without its lock this instance may be retired by another at any moment: stop accepting
+    // until it registers anew (the flush schedule retries), and let the survivor flush for it.
+    this.logger.warn(`liveness connection lost instance=${this.current} ${error?.message ?? ''}`);
+    this.client = undefined;
+    this.current = undefined;
+  }
+}

@@ -1,0 +1,238 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { TALLY_CONFIG } from '../../config/config.module';
+import { TallyConfig } from '../../config/config';
+import { BufferedUsageRepository } from '../buffered/buffered-usage.repository';
+import { LedgerBatcher, unavailable } from '../buffered/ledger-batcher';
+import { LocalCounter, availableOf, counterKey } from '../buffered/local-counter';
+import { UsageInstance } from '../buffered/usage-instance';
+import { CountResult, UsageEvent, UsageStrategy } from '../usage-event';
+import { limitExceeded, periodClosed } from '../usage.errors';
+
+/** Resubmissions after a lease was taken back, before answering 503. */
+const MAX_LEASE_RETRIES = 20;
+/** How long a counter found exhausted refuses events that do not fit without asking again. */
+const EXHAUSTED_MS = 100;
+const FLUSH_INTERVAL = 'usage-flush';
+
+/**
+ * Counts in memory, durably. Each event is written to the ledger by a group-committed batch
+ * before it is acknowledged; the counter row is written only by the flush (every
+ * USAGE_FLUSH_INTERVAL_MS and on shutdown), which moves the instance's events into `used`
+ * exactly once. Limits are held across instances by quota leases: an instance accepts only
+ * what its lease covers, and leases together never exceed the limit (see
+ * BufferedUsageRepository.acquireLease and docs/buffered-metering.md).
+ */
+@Injectable()
+export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(BufferedStrategy.name);
+  private counters = new Map<string, LocalCounter>();
+  /** Keyed events on their way into a batch, so that a concurrent repeat waits for the first. */
+  private readonly keysInFlight = new Map<string, Promise<CountResult>>();
+  private stopping = false;
+  private flushing: Promise<void> | undefined;
+  private generation = -1;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly repository: BufferedUsageRepository,
+    private readonly batcher: LedgerBatcher,
+    private readonly instance: UsageInstance,
+    private readonly scheduler: SchedulerRegistry,
+    @Inject(TALLY_CONFIG) private readonly config: TallyConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.instance.register();
+    // Whatever instances died before this start (kill -9) are flushed now, from the ledger.
+    await this.instance.retireDead();
+    const timer = setInterval(() => void this.flush(), this.config.usageFlushIntervalMs);
+    this.scheduler.addInterval(FLUSH_INTERVAL, timer);
+  }
+
+  /** Graceful shutdown: refuse new events, write the queued ones, flush, return leases. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.scheduler.doesExist('interval', FLUSH_INTERVAL)) this.scheduler.deleteInterval(FLUSH_INTERVAL);
+    await this.batcher.drain();
+    await this.flushing;
+    await this.instance.unregister();
+    this.logger.log('buffered counts flushed, leases returned');
+  }
+
+  async count(event: UsageEvent): Promise<CountResult> {
+    if (this.stopping || !this.instance.id) throw unavailable();
+    const dedupe = event.idempotencyKey === null ? undefined : `${event.subscriptionId}/${event.idempotencyKey}`;
+    if (dedupe) {
+      const first = this.keysInFlight.get(dedupe);
+      if (first) {
+        const outcome = await first.catch(() => undefined);
+        if (outcome?.kind === 'accepted' || outcome?.kind === 'duplicate') return { kind: 'duplicate' };
+      }
+    }
+    const result = this.accept(event);
+    if (dedupe) {
+      this.keysInFlight.set(dedupe, result);
+      const forget = () => this.keysInFlight.get(dedupe) === result && this.keysInFlight.delete(dedupe);
+      result.then(forget, forget);
+    }
+    return result;
+  }
+
+  /** This instance's accepted-but-unflushed quantity of a counter, to add to the row's `used`. */
+  unflushed(subscriptionId: string, featureId: string, periodStart: Date): bigint {
+    return this.counters.get(counterKey({ subscriptionId, featureId, periodStart }))?.unflushed ?? 0n;
+  }
+
+  private async accept(event: UsageEvent): Promise<CountResult> {
+    const counter = await this.local(event);
+    const quantity = BigInt(event.quantity);
+    for (let attempt = 0; attempt < MAX_LEASE_RETRIES; attempt++) {
+      if (counter.limit !== null) await this.reserve(counter, event, quantity);
+      else counter.inFlight += quantity;
+      let outcome;
+      try {
+        outcome = await this.batcher.submit({ event, counter, quantity });
+      } catch (error) {
+        counter.inFlight -= quantity;
+        throw error;
+      }
+      if (outcome.kind === 'accepted') {
+        return { kind: 'accepted', used: outcome.usedAfter.toString(), limit: counter.limit?.toString() ?? null };
+      }
+      counter.inFlight -= quantity;
+      if (outcome.kind === 'duplicate') return { kind: 'duplicate' };
+      if (outcome.kind === 'closed') throw this.closed(event);
+      // lease_lost: the batcher has re-read the lease; reserve again (and ask for more if needed).
+    }
+    throw unavailable();
+  }
+
+  /**
+   * Takes `quantity` out of this instance's lease, asking the database for more when it runs
+   * short. Only one request per counter is in flight; the others wait for it and look again.
+   */
+  private async reserve(counter: LocalCounter, event: UsageEvent, quantity: bigint): Promise<void> {
+    for (;;) {
+      if (availableOf(counter) >= quantity) {
+        counter.inFlight += quantity;
+        return;
+      }
+      if (counter.acquiring) {
+        await counter.acquiring.catch(() => undefined);
+        continue;
+      }
+      if (Date.now() < counter.exhaustedUntil) throw this.exceeded(counter, event, quantity);
+      counter.acquiring = this.acquire(counter, quantity - availableOf(counter));
+      try {
+        await counter.acquiring;
+      } finally {
+        counter.acquiring = undefined;
+      }
+    }
+  }
+
+  private async acquire(counter: LocalCounter, need: bigint): Promise<void> {
+    const id = this.instance.id;
+    if (!id) throw unavailable();
+    const grant = await this.repository.acquireLease(id, counter, need, BigInt(this.config.usageLeaseMaxSlice));
+    if (grant.closed) {
+      counter.exhaustedUntil = Number.MAX_SAFE_INTEGER;
+      return;
+    }
+    if (grant.granted === 0n) {
+      counter.exhaustedUntil = Date.now() + EXHAUSTED_MS;
+      counter.acceptedSeen = grant.accepted;
+      return;
+    }
+    counter.granted = grant.granted;
+  }
+
+  private exceeded(counter: LocalCounter, event: UsageEvent, quantity: bigint) {
+    if (counter.exhaustedUntil === Number.MAX_SAFE_INTEGER) return this.closed(event);
+    const mine = counter.dbUsed + counter.unflushed;
+    const used = counter.acceptedSeen > mine ? counter.acceptedSeen : mine;
+    return limitExceeded(event.featureKey, used.toString(), counter.limit!.toString(), quantity.toString());
+  }
+
+  private closed(event: UsageEvent) {
+    return periodClosed(`the period starting ${event.periodStart.toISOString()} is closed or the subscription ended`, {
+      periodStart: event.periodStart.toISOString(),
+      periodEnd: event.periodEnd.toISOString(),
+    });
+  }
+
+  /** The in-memory state of the event's counter, read from its row the first time. */
+  private async local(event: UsageEvent): Promise<LocalCounter> {
+    if (this.generation !== this.instance.generation) {
+      // Registered anew: the old instance's counts are flushed by whoever retires it.
+      this.counters = new Map();
+      this.generation = this.instance.generation;
+    }
+    const key = counterKey(event);
+    let counter = this.counters.get(key);
+    if (!counter) {
+      const row = await this.repository.readCounter(event.subscriptionId, event.featureId, event.periodStart);
+      if (!row || row.closed_at) throw this.closed(event);
+      counter = this.counters.get(key) ?? {
+        key,
+        subscriptionId: event.subscriptionId,
+        featureId: event.featureId,
+        periodStart: event.periodStart,
+        limit: row.limit === null ? null : BigInt(row.limit),
+        dbUsed: BigInt(row.used),
+        unflushed: 0n,
+        inFlight: 0n,
+        granted: 0n,
+        exhaustedUntil: 0,
+        acceptedSeen: 0n,
+        lastUsedAt: Date.now(),
+      };
+      this.counters.set(key, counter);
+    }
+    counter.lastUsedAt = Date.now();
+    return counter;
+  }
+
+  /** The scheduled flush; also registers anew after a lost connection and retires dead instances. */
+  flush(): Promise<void> {
+    this.flushing ??= this.flushOnce()
+      .catch((error) => this.logger.warn(`flush failed: ${(error as Error).message}`))
+      .finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async flushOnce(): Promise<void> {
+    if (!this.instance.id) {
+      if (this.stopping) return;
+      await this.instance.register();
+    }
+    const id = this.instance.id!;
+    const upTo = this.batcher.lastCommittedId;
+    const flushed = await this.db.transaction((m) => this.repository.flush(m, id, upTo));
+    for (const f of flushed) {
+      const c = this.counters.get(f.key);
+      if (!c) continue;
+      // Both in one synchronous step, so that dbUsed + unflushed never dips in between.
+      c.dbUsed = f.used;
+      c.unflushed -= f.flushed;
+      if (c.limit !== null) c.granted -= f.flushed;
+    }
+    // Refresh what other instances flushed, for the `used` this instance reports.
+    const all = [...this.counters.values()];
+    const used = await this.repository.readUsed(all);
+    for (const c of all) {
+      const value = used.get(c.key);
+      if (value !== undefined) c.dbUsed = value;
+    }
+    if ((await this.instance.retireDead()) > 0) for (const c of all) c.exhaustedUntil = 0;
+  }
+}
