@@ -1,7 +1,8 @@
-import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
+import { RecordUsageBatchDto } from './dto/record-usage-batch.dto';
 import { RecordUsageDto } from './dto/record-usage.dto';
-import { PeriodUsage, UsageAnswer, UsageService } from './usage.service';
+import { BatchResult, PeriodUsage, UsageAnswer, UsageService } from './usage.service';
 
 @Controller('v1')
 export class UsageController {
@@ -13,6 +14,13 @@ export class UsageController {
     const answer = await this.usage.record(dto);
     reply.status(answer.duplicate ? 200 : 201);
     return answer;
+  }
+
+  /** Up to 1000 events, each judged on its own, in order; always 200 with one result per event. */
+  @Post('usage/batch')
+  @HttpCode(200)
+  recordBatch(@Body() dto: RecordUsageBatchDto): Promise<{ results: BatchResult[] }> {
+    return this.usage.recordBatch(dto.events);
   }
 
   @Get('subscriptions/:id/usage')

@@ -4,9 +4,11 @@ import { DataSource } from 'typeorm';
 import { Strategy } from '../catalog/features/feature.entity';
 import { Period, periodAt } from '../catalog/subscriptions/billing-period';
 import { SubscriptionTerms, SubscriptionsService } from '../catalog/subscriptions/subscriptions.service';
+import { ApiExceptionFilter } from '../common/errors/api-exception.filter';
 import { notFound } from '../common/errors/tally.error';
 import { invalidField } from '../common/validation';
 import { RecordUsageDto } from './dto/record-usage.dto';
+import { validateUsageEvent } from './usage-event.validation';
 import { AtomicStrategy } from './strategies/atomic.strategy';
 import { BufferedStrategy } from './strategies/buffered.strategy';
 import { OptimisticStrategy } from './strategies/optimistic.strategy';
@@ -32,6 +34,17 @@ export interface PeriodUsage {
   periodEnd: string;
   features: { feature: string; used: number; limit: number | null; remaining: number | null }[];
 }
+
+export type BatchStatus = 'accepted' | 'duplicate' | 'limit_exceeded' | 'invalid' | 'not_found' | string;
+
+export interface BatchResult {
+  index: number;
+  status: BatchStatus;
+  [field: string]: unknown;
+}
+
+/** Subscriptions already read while judging one batch. */
+type TermsMemo = Map<string, Promise<SubscriptionTerms>>;
 
 interface FeatureRef {
   id: string;
@@ -61,7 +74,10 @@ export class UsageService {
   }
 
   async record(dto: RecordUsageDto): Promise<UsageAnswer> {
-    const event = await this.resolve(dto);
+    return this.judge(await this.resolve(dto));
+  }
+
+  private async judge(event: UsageEvent): Promise<UsageAnswer> {
     const result = await this.strategies[event.strategy].count(event);
     if (result.kind === 'accepted') return this.answer(event, result.used, result.limit, false);
     if (result.kind === 'duplicate') return this.duplicateOf(event);
@@ -93,11 +109,55 @@ export class UsageService {
     };
   }
 
+  /**
+   * Judges each event on its own, in array order: one bad event does not sink the rest. Buffered
+   * events are handed over without waiting for the one before, so they share ledger batches;
+   * the others are counted one after another.
+   */
+  async recordBatch(events: unknown[]): Promise<{ results: BatchResult[] }> {
+    const memo: TermsMemo = new Map();
+    const pending: Promise<BatchResult>[] = [];
+    for (const [index, raw] of events.entries()) {
+      const checked = validateUsageEvent(raw);
+      if ('problems' in checked) {
+        const message = checked.problems.map((p) => `${p.field}: ${p.problems.join(', ')}`).join('; ');
+        pending.push(Promise.resolve({ index, status: 'invalid', message, errors: checked.problems }));
+        continue;
+      }
+      let event: UsageEvent;
+      try {
+        event = await this.resolve(checked.dto, memo);
+      } catch (error) {
+        pending.push(Promise.resolve(this.batchError(index, error)));
+        continue;
+      }
+      const result = this.judge(event).then(
+        (answer): BatchResult => ({ index, status: answer.duplicate ? 'duplicate' : 'accepted', ...answer }),
+        (error) => this.batchError(index, error),
+      );
+      pending.push(result);
+      // Buffered events are resolved in order and handed over in order, which is the order they
+      // take quota in; they are not awaited one by one, so they share ledger batches.
+      if (event.strategy !== 'buffered') await result.catch(() => undefined);
+    }
+    return { results: await Promise.all(pending) };
+  }
+
+  private readonly errors = new ApiExceptionFilter();
+
+  /** An event's refusal as its batch result; a failure of Tally itself still fails the request. */
+  private batchError(index: number, error: unknown): BatchResult {
+    const { body } = this.errors.toBody(error);
+    if (body.statusCode === 500) throw error;
+    const { statusCode: _status, code, ...details } = body;
+    return { index, status: code, ...details };
+  }
+
   /** Subscription, feature and period of a request, or the 404/409 that says why there is none. */
-  private async resolve(dto: RecordUsageDto): Promise<UsageEvent> {
+  private async resolve(dto: RecordUsageDto, memo?: TermsMemo): Promise<UsageEvent> {
     const occurredAt = dto.occurredAt === undefined ? new Date() : new Date(dto.occurredAt);
     if (Number.isNaN(occurredAt.getTime())) throw invalidField('occurredAt', 'occurredAt must be an ISO-8601 timestamp');
-    const [terms, feature] = await Promise.all([this.subscriptions.terms(dto.subscriptionId), this.feature(dto.feature)]);
+    const [terms, feature] = await Promise.all([this.terms(dto.subscriptionId, memo), this.feature(dto.feature)]);
     const period = this.periodOf(terms, occurredAt);
     const event: UsageEvent = {
       subscriptionId: terms.id,
@@ -115,6 +175,16 @@ export class UsageService {
       throw notFound(`feature '${feature.key}' in the plan of subscription '${terms.id}'`);
     }
     return event;
+  }
+
+  private terms(subscriptionId: string, memo?: TermsMemo): Promise<SubscriptionTerms> {
+    if (!memo) return this.subscriptions.terms(subscriptionId);
+    let terms = memo.get(subscriptionId);
+    if (!terms) {
+      terms = this.subscriptions.terms(subscriptionId);
+      memo.set(subscriptionId, terms);
+    }
+    return terms;
   }
 
   private periodOf(terms: SubscriptionTerms, occurredAt: Date): Period {

@@ -15,6 +15,8 @@ export interface LeaseGrant {
   granted: bigint;
   /** used + sum of every lease's spent: all that has been accepted in the period so far. */
   accepted: bigint;
+  /** What was left unleased when nothing could be granted. */
+  free: bigint;
   closed: boolean;
 }
 
@@ -181,7 +183,7 @@ export class BufferedUsageRepository {
           WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3 FOR UPDATE`,
         pk,
       );
-      if (!row || row.closed_at) return { granted: 0n, accepted: 0n, closed: true };
+      if (!row || row.closed_at) return { granted: 0n, accepted: 0n, free: 0n, closed: true };
       let free = BigInt(row.limit) - BigInt(row.used) - BigInt(row.reserved);
       if (free < need) {
         const [revoked] = await m.query(
@@ -213,7 +215,7 @@ export class BufferedUsageRepository {
             WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3`,
           pk,
         );
-        return { granted: 0n, accepted: BigInt(row.used) + BigInt(spent), closed: false };
+        return { granted: 0n, accepted: BigInt(row.used) + BigInt(spent), free, closed: false };
       }
       let slice = (free + 7n) / 8n;
       if (slice > maxSlice) slice = maxSlice;
@@ -231,7 +233,7 @@ export class BufferedUsageRepository {
          RETURNING granted`,
         [...pk, instanceId, grant.toString()],
       );
-      return { granted: BigInt(lease.granted), accepted: 0n, closed: false };
+      return { granted: BigInt(lease.granted), accepted: 0n, free: free - grant, closed: false };
     });
   }
 

@@ -18,8 +18,12 @@ export interface LocalCounter {
   granted: bigint;
   /** A lease request in progress; concurrent events wait for it instead of asking again. */
   acquiring?: Promise<void>;
-  /** Until then, the counter was found exhausted and events that do not fit are refused at once. */
+  /**
+   * Until then, the counter was found exhausted with `freeSeen` left unleased: an event needing
+   * more than that is refused at once (free quota only shrinks while others spend).
+   */
   exhaustedUntil: number;
+  freeSeen: bigint;
   /** All instances' accepted total, as the last refused lease request saw it (for 429 bodies). */
   acceptedSeen: bigint;
   lastUsedAt: number;

@@ -37,6 +37,7 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
   private counters = new Map<string, LocalCounter>();
   /** Keyed events on their way into a batch, so that a concurrent repeat waits for the first. */
   private readonly keysInFlight = new Map<string, Promise<CountResult>>();
+  private readonly loading = new Map<string, Promise<LocalCounter>>();
   private stopping = false;
   private flushing: Promise<void> | undefined;
   private generation = -1;
@@ -130,8 +131,9 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
         await counter.acquiring.catch(() => undefined);
         continue;
       }
-      if (Date.now() < counter.exhaustedUntil) throw this.exceeded(counter, event, quantity);
-      counter.acquiring = this.acquire(counter, quantity - availableOf(counter));
+      const need = quantity - availableOf(counter);
+      if (Date.now() < counter.exhaustedUntil && need > counter.freeSeen) throw this.exceeded(counter, event, quantity);
+      counter.acquiring = this.acquire(counter, need);
       try {
         await counter.acquiring;
       } finally {
@@ -151,6 +153,7 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
     if (grant.granted === 0n) {
       counter.exhaustedUntil = Date.now() + EXHAUSTED_MS;
       counter.acceptedSeen = grant.accepted;
+      counter.freeSeen = grant.free;
       return;
     }
     counter.granted = grant.granted;
@@ -158,8 +161,9 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
 
   private exceeded(counter: LocalCounter, event: UsageEvent, quantity: bigint) {
     if (counter.exhaustedUntil === Number.MAX_SAFE_INTEGER) return this.closed(event);
+    // Events ahead of this one that hold a reservation are as good as counted: include them.
     const mine = counter.dbUsed + counter.unflushed;
-    const used = counter.acceptedSeen > mine ? counter.acceptedSeen : mine;
+    const used = (counter.acceptedSeen > mine ? counter.acceptedSeen : mine) + counter.inFlight;
     return limitExceeded(event.featureKey, used.toString(), counter.limit!.toString(), quantity.toString());
   }
 
@@ -170,35 +174,50 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
     });
   }
 
-  /** The in-memory state of the event's counter, read from its row the first time. */
-  private async local(event: UsageEvent): Promise<LocalCounter> {
+  /**
+   * The in-memory state of the event's counter, read from its row the first time. Concurrent
+   * first events share one read, so they go on in the order they came.
+   */
+  private local(event: UsageEvent): Promise<LocalCounter> {
     if (this.generation !== this.instance.generation) {
       // Registered anew: the old instance's counts are flushed by whoever retires it.
       this.counters = new Map();
+      this.loading.clear();
       this.generation = this.instance.generation;
     }
     const key = counterKey(event);
-    let counter = this.counters.get(key);
-    if (!counter) {
-      const row = await this.repository.readCounter(event.subscriptionId, event.featureId, event.periodStart);
-      if (!row || row.closed_at) throw this.closed(event);
-      counter = this.counters.get(key) ?? {
-        key,
-        subscriptionId: event.subscriptionId,
-        featureId: event.featureId,
-        periodStart: event.periodStart,
-        limit: row.limit === null ? null : BigInt(row.limit),
-        dbUsed: BigInt(row.used),
-        unflushed: 0n,
-        inFlight: 0n,
-        granted: 0n,
-        exhaustedUntil: 0,
-        acceptedSeen: 0n,
-        lastUsedAt: Date.now(),
-      };
-      this.counters.set(key, counter);
+    const counter = this.counters.get(key);
+    if (counter) {
+      counter.lastUsedAt = Date.now();
+      return Promise.resolve(counter);
     }
-    counter.lastUsedAt = Date.now();
+    let loading = this.loading.get(key);
+    if (!loading) {
+      loading = this.load(event, key).finally(() => this.loading.delete(key));
+      this.loading.set(key, loading);
+    }
+    return loading;
+  }
+
+  private async load(event: UsageEvent, key: string): Promise<LocalCounter> {
+    const row = await this.repository.readCounter(event.subscriptionId, event.featureId, event.periodStart);
+    if (!row || row.closed_at) throw this.closed(event);
+    const counter: LocalCounter = {
+      key,
+      subscriptionId: event.subscriptionId,
+      featureId: event.featureId,
+      periodStart: event.periodStart,
+      limit: row.limit === null ? null : BigInt(row.limit),
+      dbUsed: BigInt(row.used),
+      unflushed: 0n,
+      inFlight: 0n,
+      granted: 0n,
+      exhaustedUntil: 0,
+      freeSeen: 0n,
+      acceptedSeen: 0n,
+      lastUsedAt: Date.now(),
+    };
+    this.counters.set(key, counter);
     return counter;
   }
 
