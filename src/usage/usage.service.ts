@@ -59,6 +59,7 @@ const remainingOf = (used: string, limit: string | null) =>
 export class UsageService {
   /** Features never change strategy and are never deleted, so they are cached once found. */
   private readonly features = new Map<string, FeatureRef>();
+  private readonly termsCache: TermsMemo = new Map();
   private readonly strategies: Record<Strategy, UsageStrategy>;
 
   constructor(
@@ -157,7 +158,8 @@ export class UsageService {
   private async resolve(dto: RecordUsageDto, memo?: TermsMemo): Promise<UsageEvent> {
     const occurredAt = dto.occurredAt === undefined ? new Date() : new Date(dto.occurredAt);
     if (Number.isNaN(occurredAt.getTime())) throw invalidField('occurredAt', 'occurredAt must be an ISO-8601 timestamp');
-    const [terms, feature] = await Promise.all([this.terms(dto.subscriptionId, memo), this.feature(dto.feature)]);
+    const feature = await this.feature(dto.feature);
+    const terms = await this.terms(dto.subscriptionId, memo, feature.strategy === 'buffered');
     const period = this.periodOf(terms, occurredAt);
     const event: UsageEvent = {
       subscriptionId: terms.id,
@@ -177,12 +179,22 @@ export class UsageService {
     return event;
   }
 
-  private terms(subscriptionId: string, memo?: TermsMemo): Promise<SubscriptionTerms> {
+  /**
+   * A subscription's terms. The buffered strategy may take them from memory: its ledger batch
+   * re-checks the one that can change (the end of a cancelled subscription) under a row lock.
+   */
+  private terms(subscriptionId: string, memo?: TermsMemo, cached = false): Promise<SubscriptionTerms> {
+    if (cached) {
+      memo ??= this.termsCache;
+      if (memo.size > 100_000) memo.clear();
+    }
     if (!memo) return this.subscriptions.terms(subscriptionId);
     let terms = memo.get(subscriptionId);
     if (!terms) {
       terms = this.subscriptions.terms(subscriptionId);
       memo.set(subscriptionId, terms);
+      const table = memo;
+      terms.catch(() => table.delete(subscriptionId));
     }
     return terms;
   }

@@ -1,0 +1,97 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { EmbeddedDatabase } from '../../src/database/embedded-database';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A fresh database for a benchmark: on DATABASE_URL's server when set, else on an embedded
+ * PostgreSQL started for the run. `stop()` drops it (and stops the embedded server).
+ */
+export async function benchDatabase(): Promise<{ url: string; stop: () => Promise<void> }> {
+  let embedded: EmbeddedDatabase | undefined;
+  let server = process.env.DATABASE_URL;
+  if (!server) {
+    const parent = mkdtempSync(join(tmpdir(), 'tally-bench-'));
+    chmodSync(parent, 0o755);
+    embedded = new EmbeddedDatabase(join(parent, 'pgdata'), await freePort(), false);
+    server = await embedded.start();
+  }
+  const name = `tally_bench_${Date.now()}`;
+  const admin = async (sql: string) => {
+    const c = new Client({ connectionString: server });
+    await c.connect();
+    await c.query(sql).finally(() => c.end());
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    stop: async () => {
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await embedded?.stop();
+    },
+  };
+}
+
+/** The built server (dist/src/main.js) in a child process, as it runs in production. */
+export async function startServer(databaseUrl: string, env: Record<string, string> = {}) {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [join(__dirname, '..', '..', 'src', 'main.js')], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    const up = await fetch(`${baseUrl}/v1/features/-`).then(() => true, () => false);
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    baseUrl,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+export async function post(baseUrl: string, path: string, body: unknown): Promise<any> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** A feature counted with `strategy`, on a plan with `limit`, and a subscription to it. */
+export async function hotCounter(baseUrl: string, strategy: string, limit: number | null, tag: string) {
+  const feature = `${strategy}-${tag}`;
+  await post(baseUrl, '/v1/features', { key: feature, name: feature, strategy });
+  await post(baseUrl, '/v1/plans', {
+    key: `plan-${feature}`,
+    name: feature,
+    currency: 'USD',
+    interval: 'month',
+    charges: [{ feature, limit }],
+  });
+  await post(baseUrl, '/v1/customers', { externalId: `c-${feature}`, name: feature });
+  const sub = await post(baseUrl, '/v1/subscriptions', { customerExternalId: `c-${feature}`, planKey: `plan-${feature}` });
+  return { subscriptionId: sub.id as string, feature };
+}
