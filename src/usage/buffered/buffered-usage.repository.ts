@@ -289,6 +289,23 @@ export class BufferedUsageRepository {
     return new Map<string, bigint>(rows.map((r: any) => [keyOf(r), BigInt(r.used)]));
   }
 
+  /** Gives the unspent part of this instance's lease on a counter back to the counter. */
+  releaseLease(instanceId: string, counter: { subscriptionId: string; featureId: string; periodStart: Date }) {
+    return this.db.query(
+      `WITH lease AS (
+         SELECT granted - spent AS unspent FROM usage_leases
+          WHERE instance_id = $1 AND subscription_id = $2 AND feature_id = $3 AND period_start = $4
+            FOR UPDATE
+       ), shrunk AS (
+         UPDATE usage_leases SET granted = spent
+          WHERE instance_id = $1 AND subscription_id = $2 AND feature_id = $3 AND period_start = $4
+       )
+       UPDATE usage_counters SET reserved = reserved - (SELECT unspent FROM lease)
+        WHERE subscription_id = $2 AND feature_id = $3 AND period_start = $4 AND EXISTS (SELECT 1 FROM lease)`,
+      [instanceId, counter.subscriptionId, counter.featureId, counter.periodStart],
+    );
+  }
+
   /**
    * Ends an instance: flushes what it accepted, gives the unspent rest of its leases back to
    * the counters, and deletes it. Used on graceful shutdown, and by a live instance for a dead

@@ -22,6 +22,8 @@ const MAX_LEASE_RETRIES = 20;
 /** How long a counter found exhausted refuses events that do not fit without asking again. */
 const EXHAUSTED_MS = 100;
 const FLUSH_INTERVAL = 'usage-flush';
+/** A counter untouched this long leaves memory (after its lease is given back). */
+const IDLE_MS = 5 * 60_000;
 
 /**
  * Counts in memory, durably. Each event is written to the ledger by a group-committed batch
@@ -253,5 +255,16 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
       if (value !== undefined) c.dbUsed = value;
     }
     if ((await this.instance.retireDead()) > 0) for (const c of all) c.exhaustedUntil = 0;
+    await this.evictIdle(id);
+  }
+
+  /** Keeps memory flat: counters nobody used for a while are dropped once nothing of theirs is pending. */
+  private async evictIdle(instanceId: string): Promise<void> {
+    const now = Date.now();
+    for (const c of [...this.counters.values()]) {
+      if (now - c.lastUsedAt < IDLE_MS || c.unflushed !== 0n || c.inFlight !== 0n || c.acquiring) continue;
+      this.counters.delete(c.key);
+      if (c.limit !== null && c.granted > 0n) await this.repository.releaseLease(instanceId, c);
+    }
   }
 }
