@@ -15,6 +15,7 @@ import { LedgerBatcher, unavailable } from '../buffered/ledger-batcher';
 import { LocalCounter, availableOf, counterKey } from '../buffered/local-counter';
 import { UsageInstance } from '../buffered/usage-instance';
 import { CountResult, UsageEvent, UsageStrategy } from '../usage-event';
+import { UsageRepository } from '../usage.repository';
 import { limitExceeded, periodClosed } from '../usage.errors';
 
 /** Resubmissions after a lease was taken back, before answering 503. */
@@ -50,6 +51,7 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
     private readonly batcher: LedgerBatcher,
     private readonly instance: UsageInstance,
     private readonly scheduler: SchedulerRegistry,
+    private readonly usage: UsageRepository,
     @Inject(TALLY_CONFIG) private readonly config: TallyConfig,
   ) {}
 
@@ -99,8 +101,20 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
     const counter = await this.local(event);
     const quantity = BigInt(event.quantity);
     for (let attempt = 0; attempt < MAX_LEASE_RETRIES; attempt++) {
-      if (counter.limit !== null) await this.reserve(counter, event, quantity);
-      else counter.inFlight += quantity;
+      if (counter.limit !== null) {
+        try {
+          await this.reserve(counter, event, quantity);
+        } catch (refusal) {
+          // A retry of an event that took the last unit must still be answered as its
+          // duplicate, not 429: the key is looked up before the refusal stands.
+          if (event.idempotencyKey !== null && (await this.usage.findByIdempotencyKey(event.subscriptionId, event.idempotencyKey))) {
+            return { kind: 'duplicate' };
+          }
+          throw refusal;
+        }
+      } else {
+        counter.inFlight += quantity;
+      }
       let outcome;
       try {
         outcome = await this.batcher.submit({ event, counter, quantity });

@@ -1,0 +1,341 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { sql } from './test-database';
+
+/**
+ * The built server (`node dist/src/main.js`) as a real child process, for the tests where a
+ * signal is involved: SIGTERM must flush, SIGKILL must lose nothing. `npm test` builds first;
+ * while developing run `npx nest build`.
+ */
+const ROOT = resolve(__dirname, '..', '..');
+// TALLY_SERVER_MAIN points the tests at another build (e.g. a deliberately broken copy, to see them fail).
+const MAIN = process.env.TALLY_SERVER_MAIN ? resolve(process.env.TALLY_SERVER_MAIN) : join(ROOT, 'dist', 'src', 'main.js');
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ServerProcess {
+  baseUrl: string;
+  port: number;
+  pid: number;
+  databaseUrl: string;
+  /** Whether the process has exited (by itself or by a signal). */
+  readonly exited: boolean;
+  kill(signal?: NodeJS.Signals): void;
+  /** Settles when the process has exited; rejects after `timeoutMs` if it has not. */
+  waitForExit(timeoutMs?: number): Promise<Exit>;
+  /** SIGTERM, then waits for a clean exit; fails (and SIGKILLs) if it does not exit 0 in time. */
+  stop(timeoutMs?: number): Promise<Exit>;
+  /** The last part of what the process wrote to stdout and stderr, for failure messages. */
+  output(): string;
+}
+
+export interface StartOptions {
+  databaseUrl: string;
+  /** Extra environment (USAGE_FLUSH_INTERVAL_MS, …); values override the defaults below. */
+  env?: Record<string, string>;
+  readyTimeoutMs?: number;
+}
+
+const running = new Set<ChildProcess>();
+
+// A crashed or interrupted jest run must not leave servers behind holding test databases.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Spawns the server and resolves once it answers HTTP (GET of an unknown feature → 404). */
+export async function startServer(options: StartOptions): Promise<ServerProcess> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npx nest build\` first (npm test does)`);
+  // A port found free may be taken before the child binds it: try again with another one.
+  let lastError: Error | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await spawnOnce(options, await freePort());
+    } catch (error) {
+      lastError = error as Error;
+      if (!/EADDRINUSE/.test(lastError.message)) throw lastError;
+    }
+  }
+  throw lastError!;
+}
+
+async function spawnOnce(options: StartOptions, port: number): Promise<ServerProcess> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATABASE_URL: options.databaseUrl,
+    DB_POOL_SIZE: '10',
+    USAGE_FLUSH_INTERVAL_MS: '1000',
+    BILLING_ROLLUP_CRON: 'off',
+    LOG_LEVEL: 'warn',
+    ...options.env,
+  };
+  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+
+  let log = '';
+  const keep = (chunk: Buffer) => {
+    log = (log + chunk.toString('utf8')).slice(-20_000);
+  };
+  // Always drained, or a chatty child would block on a full pipe.
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+
+  let exit: Exit | undefined;
+  const exited = new Promise<Exit>((resolveExit) => {
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      running.delete(child);
+      resolveExit(exit);
+    });
+  });
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const server: ServerProcess = {
+    baseUrl,
+    port,
+    pid: child.pid!,
+    databaseUrl: options.databaseUrl,
+    get exited() {
+      return exit !== undefined;
+    },
+    kill: (signal = 'SIGTERM') => {
+      if (exit === undefined) child.kill(signal);
+    },
+    waitForExit: async (timeoutMs = 20_000) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`pid ${child.pid} did not exit within ${timeoutMs} ms\n${log}`)),
+          timeoutMs,
+        );
+      });
+      try {
+        return await Promise.race([exited, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    stop: async (timeoutMs = 20_000) => {
+      server.kill('SIGTERM');
+      try {
+        const result = await server.waitForExit(timeoutMs);
+        if (result.code !== 0) throw new Error(`pid ${child.pid} exited ${JSON.stringify(result)}\n${log}`);
+        return result;
+      } catch (error) {
+        server.kill('SIGKILL');
+        throw error;
+      }
+    },
+    output: () => log,
+  };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  for (;;) {
+    if (exit) throw new Error(`server exited before it was ready ${JSON.stringify(exit)}\n${log}`);
+    try {
+      const res = await fetch(`${baseUrl}/v1/features/no-such-feature`, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      if (res.status === 404) return server;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server not ready within ${options.readyTimeoutMs ?? 30_000} ms\n${log}`);
+    }
+    await sleep(50);
+  }
+}
+
+/** SIGKILLs every server still running (for afterAll) and waits until they are gone. */
+export async function killLeftovers(): Promise<void> {
+  const children = [...running];
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((done) => {
+          if (child.exitCode !== null || child.signalCode !== null) return done();
+          child.once('exit', () => done());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients of child processes: node's global fetch (undici). A request that gets no HTTP answer
+// (connection refused or reset, the process gone, a timeout) is status 0: "no answer".
+
+export interface Outcome {
+  status: number;
+  body: any;
+  /** Why there was no answer (status 0). */
+  error?: string;
+}
+
+export async function postJson(baseUrl: string, path: string, body: unknown, timeoutMs = 20_000): Promise<Outcome> {
+  try {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON: keep the text for the assertion message.
+    }
+    return { status: res.status, body: parsed };
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return { status: 0, body: undefined, error: cause?.code ?? cause?.message ?? (error as Error).message };
+  }
+}
+
+/** Runs `work` over `items` with at most `concurrency` in flight; results in the order of `items`. */
+export async function inPool<T, R>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<R>) {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+export const statusCounts = (outcomes: { status: number }[]) =>
+  outcomes.reduce<Record<number, number>>((acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }), {});
+
+// ---------------------------------------------------------------------------------------------
+// What the shared database holds, read behind the servers' backs.
+
+export interface Totals {
+  /** The counter row (one period): what the flushes have written. */
+  used: number;
+  reserved: number;
+  limit: number | null;
+  /** The ledger: rows and the sum of their quantities. */
+  events: number;
+  quantity: number;
+}
+
+export async function totals(databaseUrl: string, subscriptionId: string): Promise<Totals> {
+  const [row] = await sql(
+    databaseUrl,
+    `SELECT (SELECT coalesce(sum(used), 0)::float8 FROM usage_counters WHERE subscription_id = $1) AS used,
+            (SELECT coalesce(sum(reserved), 0)::float8 FROM usage_counters WHERE subscription_id = $1) AS reserved,
+            (SELECT max("limit")::float8 FROM usage_counters WHERE subscription_id = $1) AS "limit",
+            (SELECT count(*)::int FROM usage_events WHERE subscription_id = $1) AS events,
+            (SELECT coalesce(sum(quantity), 0)::float8 FROM usage_events WHERE subscription_id = $1) AS quantity`,
+    [subscriptionId],
+  );
+  return row;
+}
+
+/** Each idempotency key in the ledger of a subscription, with how many rows carry it. */
+export async function ledgerKeys(databaseUrl: string, subscriptionId: string): Promise<Map<string, number>> {
+  const rows = await sql<{ key: string; n: number }>(
+    databaseUrl,
+    `SELECT idempotency_key AS key, count(*)::int AS n FROM usage_events
+      WHERE subscription_id = $1 GROUP BY idempotency_key`,
+    [subscriptionId],
+  );
+  return new Map(rows.map((r) => [r.key, r.n]));
+}
+
+/** The live (registered, not yet retired) buffered instances, in start order. */
+export async function instances(databaseUrl: string): Promise<string[]> {
+  const rows = await sql<{ id: string }>(databaseUrl, 'SELECT id FROM usage_instances ORDER BY lock_key');
+  return rows.map((r) => r.id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A steady stream of events from concurrent clients, to signal a process in the middle of it.
+
+export interface Sent<T = unknown> {
+  seq: number;
+  request: T;
+  target: ServerProcess;
+  outcome: Outcome;
+}
+
+export interface Stream<T> {
+  sent: Sent<T>[];
+  /** Answers with this status so far. */
+  count(status: number): number;
+  /** Resolves once `predicate` holds over what was sent (polled), or rejects after `timeoutMs`. */
+  until(predicate: (sent: Sent<T>[]) => boolean | Promise<boolean>, timeoutMs?: number): Promise<void>;
+  /** Stops sending and waits for the requests in flight. */
+  stop(): Promise<Sent<T>[]>;
+}
+
+/**
+ * `clients` loops, each sending one request after another: request `seq` is `make(seq)`, sent
+ * to `targets()[seq % length]`. A client that gets no answer pauses briefly, so a dead target
+ * is not hammered.
+ */
+export function stream<T>(
+  clients: number,
+  targets: () => ServerProcess[],
+  make: (seq: number) => T,
+  path = '/v1/usage',
+): Stream<T> {
+  const sent: Sent<T>[] = [];
+  let next = 0;
+  let stopped = false;
+  const client = async () => {
+    while (!stopped) {
+      const seq = next++;
+      const list = targets();
+      const target = list[seq % list.length];
+      const request = make(seq);
+      const outcome = await postJson(target.baseUrl, path, request);
+      sent.push({ seq, request, target, outcome });
+      if (outcome.status === 0) await sleep(20);
+    }
+  };
+  const running = Promise.all(Array.from({ length: clients }, client));
+  return {
+    sent,
+    count: (status) => sent.filter((s) => s.outcome.status === status).length,
+    until: async (predicate, timeoutMs = 20_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await predicate(sent))) {
+        if (Date.now() > deadline) throw new Error(`stream: condition not met within ${timeoutMs} ms`);
+        await sleep(10);
+      }
+    },
+    stop: async () => {
+      stopped = true;
+      await running;
+      return sent;
+    },
+  };
+}
