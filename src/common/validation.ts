@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ErrorCode, TallyError } from './errors/tally.error';
 
 export interface FieldProblem {
@@ -28,8 +28,42 @@ export function invalidField(field: string, problem: string): TallyError {
   return validationFailed([{ field, problems: [problem] }]);
 }
 
+/** Path (as `flatten` names fields) of the first string in `value` that holds a NUL character. */
+function nulPath(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (value === null || typeof value !== 'object' || depth > 32) return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+    const found = nulPath(child, childPath, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The house ValidationPipe plus two checks class-validator does not make:
+ * - PostgreSQL text cannot hold U+0000, so a NUL in any string (body, route parameter, query) made
+ *   the query fail and the request end in a 500. It is a 400 naming the field instead.
+ * - A body that is not a JSON object (an array, a string, a number, null) is named as such, rather
+ *   than answered with a complaint about every missing field.
+ */
+class TallyValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const nul = nulPath(value, metadata.data ?? '');
+    if (nul !== undefined) {
+      const field = nul || metadata.type;
+      throw invalidField(field, `${field} must not contain NUL (\\u0000) characters`);
+    }
+    const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+    if (metadata.type === 'body' && value !== undefined && !isObject && this.toValidate(metadata)) {
+      throw invalidField('body', 'the request body must be a JSON object');
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new TallyValidationPipe({
     transform: true,
     whitelist: true,
     forbidNonWhitelisted: true,

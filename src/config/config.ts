@@ -1,3 +1,7 @@
+import { validateCronExpression } from 'cron';
+import { isIP } from 'node:net';
+import { parseIsoDuration } from './iso-duration';
+
 /**
  * Every environment variable Tally reads, parsed and validated once at start-up.
  * A bad value stops the start with one line naming the variable and what it expected.
@@ -21,15 +25,30 @@ export interface TallyConfig {
   usageBatchMaxWaitMs: number;
   /** Buffered strategy: the largest slice of a limit one instance leases at a time. */
   usageLeaseMaxSlice: number;
+  /** Cron expression (UTC) on which the billing rollup runs; null when BILLING_ROLLUP_CRON=off. */
+  billingRollupCron: string | null;
+  /** BILLING_GRACE_PERIOD in milliseconds: how long an ended period still takes late usage before it is invoiced. */
+  billingGracePeriod: number;
+  /** Bearer keys accepted on /v1 routes; empty: API_KEYS unset, the API is open (a warning says so at start-up). */
+  apiKeys: string[];
+  /** pino level of the JSON logs. */
+  logLevel: LogLevel;
+  /** SIGTERM to exit: drain requests, flush, close; past this the process exits 1. */
+  shutdownTimeoutMs: number;
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
     expected: string,
     value: string,
+    /** A secret's value is never echoed, only its length. */
+    secret = false,
   ) {
-    super(`${variable}: expected ${expected}, got ${JSON.stringify(value)}`);
+    super(`${variable}: expected ${expected}, got ${secret ? `${value.length} characters (not shown)` : JSON.stringify(value)}`);
   }
 }
 
@@ -60,18 +79,69 @@ function postgresUrl(env: Env, name: string): string | undefined {
   return raw;
 }
 
+// The cron package is the parser @nestjs/schedule runs the job with, so what passes here also runs there.
+function cron(env: Env, name: string, fallback: string): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (raw.trim() === 'off') return null;
+  if (!validateCronExpression(raw.trim()).valid) {
+    throw new ConfigError(name, 'a cron expression such as "*/5 * * * *", or "off"', raw);
+  }
+  return raw.trim();
+}
+
+function isoDuration(env: Env, name: string, fallback: string): number {
+  const raw = env[name];
+  const ms = parseIsoDuration(raw === undefined || raw === '' ? fallback : raw.trim());
+  if (ms === undefined) throw new ConfigError(name, 'an ISO-8601 duration such as "PT0S", "PT15M" or "P1D"', raw ?? '');
+  return ms;
+}
+
+function host(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const hostname = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+  if (isIP(raw) === 0 && !hostname.test(raw)) throw new ConfigError(name, 'an IP address or a host name', raw);
+  return raw;
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = raw.trim().toLowerCase() as T;
+  if (!values.includes(value)) throw new ConfigError(name, `one of ${values.join(', ')}`, raw);
+  return value;
+}
+
+/** Printable ASCII without space or comma (the separator); long enough not to be guessed. */
+const API_KEY = /^[\x21-\x2b\x2d-\x7e]{16,256}$/;
+
+function apiKeys(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  const keys = raw.split(',').map((key) => key.trim());
+  const expected = 'comma-separated keys of 16 to 256 printable ASCII characters, no spaces';
+  for (const key of keys) if (!API_KEY.test(key)) throw new ConfigError(name, expected, key, true);
+  return [...new Set(keys)];
+}
+
 export function loadConfig(env: Env = process.env): TallyConfig {
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
-    host: env.HOST || '0.0.0.0',
+    host: host(env, 'HOST', '0.0.0.0'),
     databaseUrl: postgresUrl(env, 'DATABASE_URL'),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 1, 1000),
     embeddedDataDir: env.EMBEDDED_PG_DIR || '.tally/pgdata',
     embeddedPort: int(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
-    optimisticMaxAttempts: int(env, 'OPTIMISTIC_MAX_ATTEMPTS', 12, 1, 1000),
+    optimisticMaxAttempts: int(env, 'OPTIMISTIC_MAX_ATTEMPTS', 60, 1, 1000),
     usageFlushIntervalMs: int(env, 'USAGE_FLUSH_INTERVAL_MS', 1000, 10, 3_600_000),
     usageBatchMaxEvents: int(env, 'USAGE_BATCH_MAX_EVENTS', 1000, 1, 10_000),
     usageBatchMaxWaitMs: int(env, 'USAGE_BATCH_MAX_WAIT_MS', 2, 0, 1000),
     usageLeaseMaxSlice: int(env, 'USAGE_LEASE_MAX_SLICE', 1000, 1, 1_000_000_000),
+    billingRollupCron: cron(env, 'BILLING_ROLLUP_CRON', '*/5 * * * *'),
+    billingGracePeriod: isoDuration(env, 'BILLING_GRACE_PERIOD', 'PT0S'),
+    apiKeys: apiKeys(env, 'API_KEYS'),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
   };
 }

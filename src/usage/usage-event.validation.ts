@@ -1,8 +1,8 @@
+import { isISO8601 } from 'class-validator';
 import { FieldProblem } from '../common/validation';
 import { RecordUsageDto } from './dto/record-usage.dto';
 
 const FIELDS = new Set(['subscriptionId', 'feature', 'quantity', 'idempotencyKey', 'occurredAt']);
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 function text(value: unknown, field: string, max: number, problems: FieldProblem[]): void {
   if (typeof value !== 'string') problems.push({ field, problems: [`${field} must be a string`] });
@@ -27,19 +27,19 @@ export function validateUsageEvent(raw: unknown): { dto: RecordUsageDto } | { pr
   text(body.subscriptionId, 'subscriptionId', 100, problems);
   text(body.feature, 'feature', 100, problems);
   const q = body.quantity;
-  if (q !== undefined && q !== null) {
+  if (q !== undefined) {
     if (typeof q !== 'number' || !Number.isInteger(q)) {
       problems.push({ field: 'quantity', problems: ['quantity must be an integer number'] });
     } else if (q < 1 || q > Number.MAX_SAFE_INTEGER) {
       problems.push({ field: 'quantity', problems: [`quantity must be from 1 to ${Number.MAX_SAFE_INTEGER}`] });
     }
   }
-  if (body.idempotencyKey !== undefined && body.idempotencyKey !== null) {
+  if (body.idempotencyKey !== undefined) {
     text(body.idempotencyKey, 'idempotencyKey', 255, problems);
   }
   const at = body.occurredAt;
-  if (at !== undefined && at !== null) {
-    if (typeof at !== 'string' || !ISO_8601.test(at) || Number.isNaN(new Date(at).getTime())) {
+  if (at !== undefined) {
+    if (typeof at !== 'string' || !isISO8601(at, { strict: true, strictSeparator: true })) {
       problems.push({ field: 'occurredAt', problems: ['occurredAt must be a valid ISO 8601 date string'] });
     }
   }

@@ -1,15 +1,30 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiQuery } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
+import { ErrorCode } from '../common/errors/tally.error';
+import { ApiErrors, ApiV1, BODY_ERRORS } from '../openapi/api-errors.decorator';
+import { BatchResultsResponse, PeriodUsageResponse, UsageAnswerResponse } from '../openapi/responses/usage.responses';
 import { RecordUsageBatchDto } from './dto/record-usage-batch.dto';
 import { RecordUsageDto } from './dto/record-usage.dto';
 import { BatchResult, PeriodUsage, UsageAnswer, UsageService } from './usage.service';
 
+@ApiV1('usage')
 @Controller('v1')
 export class UsageController {
   constructor(private readonly usage: UsageService) {}
 
   /** 201 when counted; 200 when the idempotency key was accepted before (nothing counted again). */
   @Post('usage')
+  @ApiCreatedResponse({ type: UsageAnswerResponse, description: 'Counted' })
+  @ApiOkResponse({ type: UsageAnswerResponse, description: 'duplicate: true: the idempotencyKey was accepted before; nothing counted again' })
+  @ApiErrors(
+    ...BODY_ERRORS,
+    ErrorCode.NotFound,
+    ErrorCode.PeriodClosed,
+    ErrorCode.LimitExceeded,
+    ErrorCode.Contention,
+    ErrorCode.Unavailable,
+  )
   async record(@Body() dto: RecordUsageDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<UsageAnswer> {
     const answer = await this.usage.record(dto);
     reply.status(answer.duplicate ? 200 : 201);
@@ -19,11 +34,16 @@ export class UsageController {
   /** Up to 1000 events, each judged on its own, in order; always 200 with one result per event. */
   @Post('usage/batch')
   @HttpCode(200)
+  @ApiOkResponse({ type: BatchResultsResponse })
+  @ApiErrors(...BODY_ERRORS)
   recordBatch(@Body() dto: RecordUsageBatchDto): Promise<{ results: BatchResult[] }> {
     return this.usage.recordBatch(dto.events);
   }
 
   @Get('subscriptions/:id/usage')
+  @ApiQuery({ name: 'at', required: false, description: 'ISO-8601 instant; the period containing it (default now)' })
+  @ApiOkResponse({ type: PeriodUsageResponse })
+  @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.NotFound)
   periodUsage(@Param('id') id: string, @Query('at') at?: string): Promise<PeriodUsage> {
     return this.usage.periodUsage(id, at);
   }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isISO8601 } from 'class-validator';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Strategy } from '../catalog/features/feature.entity';
@@ -7,6 +8,7 @@ import { SubscriptionTerms, SubscriptionsService } from '../catalog/subscription
 import { ApiExceptionFilter } from '../common/errors/api-exception.filter';
 import { notFound } from '../common/errors/tally.error';
 import { invalidField } from '../common/validation';
+import { UsageMetrics } from '../metrics/usage.metrics';
 import { RecordUsageDto } from './dto/record-usage.dto';
 import { validateUsageEvent } from './usage-event.validation';
 import { AtomicStrategy } from './strategies/atomic.strategy';
@@ -52,6 +54,8 @@ interface FeatureRef {
   strategy: Strategy;
 }
 
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
 const remainingOf = (used: string, limit: string | null) =>
   limit === null ? null : Number(BigInt(limit) - BigInt(used));
 
@@ -70,12 +74,14 @@ export class UsageService {
     pessimistic: PessimisticStrategy,
     optimistic: OptimisticStrategy,
     private readonly buffered: BufferedStrategy,
+    private readonly metrics: UsageMetrics,
   ) {
     this.strategies = { atomic, pessimistic, optimistic, buffered };
   }
 
   async record(dto: RecordUsageDto): Promise<UsageAnswer> {
-    return this.judge(await this.resolve(dto));
+    const event = await this.resolve(dto);
+    return this.metrics.track(event.strategy, this.judge(event));
   }
 
   private async judge(event: UsageEvent): Promise<UsageAnswer> {
@@ -88,7 +94,7 @@ export class UsageService {
   async periodUsage(subscriptionId: string, atIso: string | undefined): Promise<PeriodUsage> {
     const terms = await this.subscriptions.terms(subscriptionId);
     const at = atIso === undefined ? new Date() : new Date(atIso);
-    if (atIso !== undefined && (!/^\d{4}-\d{2}-\d{2}T/.test(atIso) || Number.isNaN(at.getTime()))) {
+    if (atIso !== undefined && (!isISO8601(atIso, { strict: true, strictSeparator: true }) || Number.isNaN(at.getTime()))) {
       throw invalidField('at', 'at must be an ISO-8601 timestamp');
     }
     const period = periodAt(terms.startAt, terms.interval, at < terms.startAt ? terms.startAt : at)!;
@@ -132,7 +138,7 @@ export class UsageService {
         pending.push(Promise.resolve(this.batchError(index, error)));
         continue;
       }
-      const result = this.judge(event).then(
+      const result = this.metrics.track(event.strategy, this.judge(event)).then(
         (answer): BatchResult => ({ index, status: answer.duplicate ? 'duplicate' : 'accepted', ...answer }),
         (error) => this.batchError(index, error),
       );
@@ -156,8 +162,14 @@ export class UsageService {
 
   /** Subscription, feature and period of a request, or the 404/409 that says why there is none. */
   private async resolve(dto: RecordUsageDto, memo?: TermsMemo): Promise<UsageEvent> {
-    const occurredAt = dto.occurredAt === undefined ? new Date() : new Date(dto.occurredAt);
+    const now = Date.now();
+    const occurredAt = dto.occurredAt === undefined ? new Date(now) : new Date(dto.occurredAt);
     if (Number.isNaN(occurredAt.getTime())) throw invalidField('occurredAt', 'occurredAt must be an ISO-8601 timestamp');
+    // As Stripe's meter events do: a little clock skew is fine, usage from the future is not. It
+    // would open a later period's counter with today's plan before an edit meant for that period.
+    if (occurredAt.getTime() > now + MAX_CLOCK_SKEW_MS) {
+      throw invalidField('occurredAt', 'occurredAt must not be more than 5 minutes in the future');
+    }
     const feature = await this.feature(dto.feature);
     const terms = await this.terms(dto.subscriptionId, memo, feature.strategy === 'buffered');
     const period = this.periodOf(terms, occurredAt);

@@ -34,13 +34,23 @@ export interface PlanView {
   updatedAt: string;
 }
 
+/** base_fee is numeric(30, 12): 18 digits before the point. A longer one was a 500 (numeric overflow). */
+const BASE_FEE_INTEGER_DIGITS = 18;
+
+function baseFeeOutOfRange(value: string): string | null {
+  const integerDigits = value.split('.')[0].replace(/^0+/, '').length;
+  return integerDigits > BASE_FEE_INTEGER_DIGITS
+    ? `baseFee must be less than 10^${BASE_FEE_INTEGER_DIGITS} (at most ${BASE_FEE_INTEGER_DIGITS} digits before the point)`
+    : null;
+}
+
 function checkMoneyAndPricing(dto: { baseFee?: unknown; charges?: ChargeDto[] }, currency?: string): void {
   const problems: FieldProblem[] = [];
   if (currency !== undefined && !isCurrency(currency)) {
     problems.push({ field: 'currency', problems: ['currency must be an ISO 4217 code such as "USD" or "KRW"'] });
   }
   if (dto.baseFee !== undefined) {
-    const problem = validateDecimalString(dto.baseFee, 'baseFee');
+    const problem = validateDecimalString(dto.baseFee, 'baseFee') ?? baseFeeOutOfRange(dto.baseFee as string);
     if (problem) problems.push({ field: 'baseFee', problems: [problem] });
   }
   const seen = new Set<string>();

@@ -59,6 +59,9 @@ function codeOfStatus(status: number): ErrorCode {
 /** PostgreSQL error codes that mean "the database is not there right now", not "Tally is broken". */
 const UNAVAILABLE_PG_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
 
+/** character_not_in_repertoire (a NUL in text), untranslatable_character. */
+const UNSTORABLE_TEXT_PG_CODES = new Set(['22021', '22P05']);
+
 function isDatabaseDown(error: any): boolean {
   if (!error || typeof error !== 'object') return false;
   if (UNAVAILABLE_PG_CODES.has(error.code)) return true;
@@ -106,8 +109,17 @@ export class ApiExceptionFilter implements ExceptionFilter {
     // Fastify's own errors (malformed JSON, wrong content type, body too large) carry a statusCode.
     const status = (exception as any)?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      const message = String((exception as any).message ?? 'bad request');
+      const message =
+        status === 415
+          ? 'the request body must be JSON, sent with Content-Type: application/json'
+          : String((exception as any).message ?? 'bad request');
       return { body: { statusCode: status, code: codeOfStatus(status), message }, headers: {} };
+    }
+    // Text PostgreSQL cannot store (a NUL character) only ever comes from the client; the validation
+    // pipe names the field, this catches any input that reaches a query some other way.
+    if (UNSTORABLE_TEXT_PG_CODES.has((exception as any)?.driverError?.code ?? (exception as any)?.code)) {
+      const message = 'text must not contain NUL (\\u0000) characters';
+      return { body: { statusCode: 400, code: ErrorCode.ValidationFailed, message }, headers: {} };
     }
     if (isDatabaseDown(exception)) {
       this.logger.warn(`database unavailable: ${(exception as Error).message}`);

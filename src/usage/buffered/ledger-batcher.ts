@@ -5,6 +5,7 @@ import { ErrorCode, TallyError } from '../../common/errors/tally.error';
 import { Rollback, inTransaction } from '../../common/transaction';
 import { TALLY_CONFIG } from '../../config/config.module';
 import { TallyConfig } from '../../config/config';
+import { BufferedMetrics } from '../../metrics/buffered.metrics';
 import { BufferedUsageRepository } from './buffered-usage.repository';
 import { PendingEvent, counterKey } from './local-counter';
 import { UsageInstance } from './usage-instance';
@@ -44,6 +45,8 @@ export class LedgerBatcher {
   private queue: Waiting[] = [];
   private running: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Events in the batch being written (for the pending-events gauge). */
+  private writing = 0;
   /** The largest ledger id this instance has committed: flushing up to it flushes only committed events. */
   lastCommittedId = 0n;
 
@@ -52,7 +55,10 @@ export class LedgerBatcher {
     private readonly repository: BufferedUsageRepository,
     private readonly instance: UsageInstance,
     @Inject(TALLY_CONFIG) private readonly config: TallyConfig,
-  ) {}
+    private readonly metrics: BufferedMetrics,
+  ) {
+    metrics.watchPending(() => this.queue.length + this.writing);
+  }
 
   submit(item: PendingEvent): Promise<BatchOutcome> {
     return new Promise((resolve, reject) => {
@@ -80,8 +86,10 @@ export class LedgerBatcher {
     this.timer = undefined;
     if (this.running || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.config.usageBatchMaxEvents);
+    this.writing = batch.length;
     this.running = this.write(batch).finally(() => {
       this.running = undefined;
+      this.writing = 0;
       // Events that queued while this batch was writing have waited long enough.
       if (this.queue.length > 0) this.start();
     });
@@ -141,6 +149,7 @@ export class LedgerBatcher {
       return batch.filter((w) => !result.drop.includes(w));
     }
     if (result.maxId > this.lastCommittedId) this.lastCommittedId = result.maxId;
+    if (result.committed.length > 0) this.metrics.batchCommitted(result.committed.length);
     result.committed.forEach((w, i) => {
       w.item.counter.inFlight -= w.item.quantity;
       w.item.counter.unflushed += w.item.quantity;

@@ -10,6 +10,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { TALLY_CONFIG } from '../../config/config.module';
 import { TallyConfig } from '../../config/config';
+import { BufferedMetrics } from '../../metrics/buffered.metrics';
 import { BufferedUsageRepository } from '../buffered/buffered-usage.repository';
 import { LedgerBatcher, unavailable } from '../buffered/ledger-batcher';
 import { LocalCounter, availableOf, counterKey } from '../buffered/local-counter';
@@ -53,7 +54,10 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
     private readonly scheduler: SchedulerRegistry,
     private readonly usage: UsageRepository,
     @Inject(TALLY_CONFIG) private readonly config: TallyConfig,
-  ) {}
+    private readonly metrics: BufferedMetrics,
+  ) {
+    metrics.watchUnflushed(() => [...this.counters.values()].reduce((sum, c) => sum + Number(c.unflushed), 0));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.instance.register();
@@ -71,6 +75,11 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
     await this.flushing;
     await this.instance.unregister();
     this.logger.log('buffered counts flushed, leases returned');
+  }
+
+  /** For the readiness check: registered as a live instance, the flush scheduled, not shutting down. */
+  get backgroundWorkRunning(): boolean {
+    return !this.stopping && this.instance.id !== undefined && this.scheduler.doesExist('interval', FLUSH_INTERVAL);
   }
 
   async count(event: UsageEvent): Promise<CountResult> {
@@ -162,6 +171,7 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
     const id = this.instance.id;
     if (!id) throw unavailable();
     const grant = await this.repository.acquireLease(id, counter, need, BigInt(this.config.usageLeaseMaxSlice));
+    this.metrics.leaseAnswered(grant.closed ? 'closed' : grant.granted === 0n ? 'exhausted' : 'granted');
     if (grant.closed) {
       counter.exhaustedUntil = Number.MAX_SAFE_INTEGER;
       return;
@@ -239,7 +249,7 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
 
   /** The scheduled flush; also registers anew after a lost connection and retires dead instances. */
   flush(): Promise<void> {
-    this.flushing ??= this.flushOnce()
+    this.flushing ??= this.metrics.timeFlush(this.flushOnce())
       .catch((error) => this.logger.warn(`flush failed: ${(error as Error).message}`))
       .finally(() => (this.flushing = undefined));
     return this.flushing;

@@ -9,14 +9,15 @@ import { TallyConfig } from '../../config/config';
 import { CountResult, UsageEvent, UsageStrategy } from '../usage-event';
 import { UsageRepository } from '../usage.repository';
 
-const BASE_DELAY_MS = 2;
-const MAX_DELAY_MS = 100;
+const BASE_DELAY_MS = 1;
+const MAX_DELAY_MS = 50;
 
 /**
  * Read the counter with its version, check, then `UPDATE … WHERE version = :v`. No lock is held
  * between read and write; a writer that lost the race matches no row and tries again from a
  * fresh read, after a jittered exponential backoff so that the losers do not collide again in step.
- * After OPTIMISTIC_MAX_ATTEMPTS it gives up with 503 contention and counts nothing.
+ * After OPTIMISTIC_MAX_ATTEMPTS it gives up with 503 contention and counts nothing: with the
+ * delay capped at 50 ms, a request sleeps at most about attempts × 50 ms (3 s at the default 60).
  */
 @Injectable()
 export class OptimisticStrategy implements UsageStrategy {
@@ -41,13 +42,15 @@ export class OptimisticStrategy implements UsageStrategy {
     );
   }
 
-  private async attempt(event: UsageEvent): Promise<CountResult | 'conflict'> {
-    const counter = await this.usage.findCounter(event);
-    if (!counter || counter.closed_at) return { kind: 'refused' };
-    const used = BigInt(counter.used) + BigInt(event.quantity);
-    if (counter.limit !== null && used > BigInt(counter.limit)) return { kind: 'refused' };
+  /** One read-check-write on one connection; 'conflict' when another writer got there first. */
+  private attempt(event: UsageEvent): Promise<CountResult | 'conflict'> {
     return inTransaction(this.db, async (manager) => {
+      const counter = await this.usage.findCounter(event, manager);
+      if (!counter || counter.closed_at) return { kind: 'refused' } as const;
+      const used = BigInt(counter.used) + BigInt(event.quantity);
+      if (counter.limit !== null && used > BigInt(counter.limit)) return { kind: 'refused' } as const;
       // TypeORM's save() does not check @VersionColumn on update; the WHERE clause here does.
+      // A writer that committed since our read moved the version, so this matches no row.
       const [, affected] = await manager.query(
         `UPDATE usage_counters SET used = $5, version = version + 1
           WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3
