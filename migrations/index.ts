@@ -1,6 +1,12 @@
 import { InitialSchema1764000000000 } from './1764000000000-InitialSchema';
 import { BufferedMetering1764000100000 } from './1764000100000-BufferedMetering';
 import { Invoices1764100000000 } from './1764100000000-Invoices';
+import { LedgerWithoutForeignKeys1764200000000 } from './1764200000000-LedgerWithoutForeignKeys';
 
 /** Every migration, oldest first. Listed by hand so that ts-jest, ts-node and the build all load the same set. */
-export const migrations = [InitialSchema1764000000000, BufferedMetering1764000100000, Invoices1764100000000];
+export const migrations = [
+  InitialSchema1764000000000,
+  BufferedMetering1764000100000,
+  Invoices1764100000000,
+  LedgerWithoutForeignKeys1764200000000,
+];

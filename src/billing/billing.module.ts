@@ -1,5 +1,15 @@
 import { Module } from '@nestjs/common';
+import { InvoicesController } from './invoices/invoices.controller';
+import { InvoicesRepository } from './invoices/invoices.repository';
+import { InvoicesService } from './invoices/invoices.service';
+import { BillingRollupService } from './rollup/billing-rollup.service';
+import { RollupController } from './rollup/rollup.controller';
+import { RollupRepository } from './rollup/rollup.repository';
 
-/** Pricing (billing/pricing) and, with the billing issue, rollups into invoices. */
-@Module({})
+/** Pricing (billing/pricing), rollups of ended periods into invoices (billing/rollup), invoices. */
+@Module({
+  controllers: [RollupController, InvoicesController],
+  providers: [BillingRollupService, RollupRepository, InvoicesService, InvoicesRepository],
+  exports: [BillingRollupService],
+})
 export class BillingModule {}

@@ -124,6 +124,16 @@ export class UsageService {
   async recordBatch(events: unknown[]): Promise<{ results: BatchResult[] }> {
     const memo: TermsMemo = new Map();
     const pending: Promise<BatchResult>[] = [];
+    this.buffered.cork();
+    try {
+      await this.handOver(events, memo, pending);
+    } finally {
+      this.buffered.uncork();
+    }
+    return { results: await Promise.all(pending) };
+  }
+
+  private async handOver(events: unknown[], memo: TermsMemo, pending: Promise<BatchResult>[]): Promise<void> {
     for (const [index, raw] of events.entries()) {
       const checked = validateUsageEvent(raw);
       if ('problems' in checked) {
@@ -147,7 +157,6 @@ export class UsageService {
       // take quota in; they are not awaited one by one, so they share ledger batches.
       if (event.strategy !== 'buffered') await result.catch(() => undefined);
     }
-    return { results: await Promise.all(pending) };
   }
 
   private readonly errors = new ApiExceptionFilter();

@@ -1,4 +1,5 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DestinationStream } from 'pino';
 import request from 'supertest';
 import { createApp } from '../../src/app.factory';
 import { TallyConfig, loadConfig } from '../../src/config/config';
@@ -19,12 +20,26 @@ export interface TestApp {
  * of another TestApp to run a second instance on the same database.
  */
 export async function createTestApp(
-  options: { databaseUrl?: string; config?: Partial<TallyConfig> } = {},
+  options: {
+    databaseUrl?: string;
+    config?: Partial<TallyConfig>;
+    /** Capture the JSON log lines (at config.logLevel) here; without it the app logs nothing. */
+    logStream?: DestinationStream;
+  } = {},
 ): Promise<TestApp> {
   const owned = options.databaseUrl ? undefined : await createTestDatabase();
   const databaseUrl = options.databaseUrl ?? owned!.url;
-  const config: TallyConfig = { ...loadConfig({}), ...options.config, databaseUrl, port: 0, host: '127.0.0.1' };
-  const app = await createApp(config, false);
+  // The rollup schedule is off unless a test asks for it: a tick must not close a backfilled
+  // period in the middle of another test.
+  const config: TallyConfig = {
+    ...loadConfig({}),
+    billingRollupCron: null,
+    ...options.config,
+    databaseUrl,
+    port: 0,
+    host: '127.0.0.1',
+  };
+  const app = await createApp(config, options.logStream ? { logStream: options.logStream } : false);
   await app.listen(0, '127.0.0.1');
   const baseUrl = await app.getUrl();
   return {

@@ -29,6 +29,12 @@ describe('billing periods', () => {
     expect(iso(periodStart(anchor, 'year', 4))).toBe('2028-02-29T00:00:00.000Z');
   });
 
+  it('keeps years before 100 as they are', () => {
+    const anchor = d('0001-01-31T00:00:00Z');
+    expect(iso(periodStart(anchor, 'month', 1))).toBe('0001-02-28T00:00:00.000Z');
+    expect(iso(periodStart(anchor, 'year', 99))).toBe('0100-01-31T00:00:00.000Z');
+  });
+
   it('counts days and weeks in exact UTC days', () => {
     const anchor = d('2025-03-30T00:30:00Z');
     expect(iso(periodStart(anchor, 'day', 1))).toBe('2025-03-31T00:30:00.000Z');

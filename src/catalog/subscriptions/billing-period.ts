@@ -10,8 +10,13 @@ export interface Period {
 
 const DAY_MS = 86_400_000;
 
+/** Date.UTC, except that years 0–99 are those years: Date.UTC(1, 0, 1) would be 1901. */
+function utc(year: number, month: number, day: number): number {
+  return new Date(0).setUTCFullYear(year, month, day);
+}
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  return new Date(utc(year, month + 1, 0)).getUTCDate();
 }
 
 /**
@@ -32,8 +37,8 @@ export function periodStart(anchor: Date, interval: Interval, index: number): Da
       const year = Math.floor(total / 12);
       const month = total - year * 12;
       const day = Math.min(anchor.getUTCDate(), daysInMonth(year, month));
-      const timeOfDay = anchor.getTime() - Date.UTC(anchor.getUTCFullYear(), anchor.getUTCMonth(), anchor.getUTCDate());
-      return new Date(Date.UTC(year, month, day) + timeOfDay);
+      const timeOfDay = anchor.getTime() - utc(anchor.getUTCFullYear(), anchor.getUTCMonth(), anchor.getUTCDate());
+      return new Date(utc(year, month, day) + timeOfDay);
     }
   }
 }

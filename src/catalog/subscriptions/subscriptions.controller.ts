@@ -1,19 +1,38 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
+import { ErrorCode } from '../../common/errors/tally.error';
+import { ApiErrors, ApiV1, BODY_ERRORS } from '../../openapi/api-errors.decorator';
+import { SubscriptionResponse } from '../../openapi/responses/catalog.responses';
+import { CancelSubscriptionDto } from './cancel-subscription.dto';
 import { CreateSubscriptionDto } from './create-subscription.dto';
 import { SubscriptionsService, SubscriptionView } from './subscriptions.service';
 
+@ApiV1('catalog')
 @Controller('v1/subscriptions')
 export class SubscriptionsController {
   constructor(private readonly subscriptions: SubscriptionsService) {}
 
   @Post()
   @HttpCode(201)
+  @ApiCreatedResponse({ type: SubscriptionResponse })
+  @ApiErrors(...BODY_ERRORS, ErrorCode.NotFound)
   create(@Body() dto: CreateSubscriptionDto): Promise<SubscriptionView> {
     return this.subscriptions.create(dto);
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: SubscriptionResponse })
+  @ApiErrors(ErrorCode.NotFound)
   get(@Param('id') id: string): Promise<SubscriptionView> {
     return this.subscriptions.get(id);
+  }
+
+  /** 200 with the subscription as it now is; 409 conflict when it was cancelled before. */
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOkResponse({ type: SubscriptionResponse })
+  @ApiErrors(...BODY_ERRORS, ErrorCode.NotFound, ErrorCode.Conflict)
+  cancel(@Param('id') id: string, @Body() dto: CancelSubscriptionDto): Promise<SubscriptionView> {
+    return this.subscriptions.cancel(id, dto.at);
   }
 }

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { notFound } from '../../common/errors/tally.error';
+import { ErrorCode, TallyError, notFound } from '../../common/errors/tally.error';
 import { isUuid } from '../../common/postgres-errors';
 import { invalidField } from '../../common/validation';
 import { Customer } from '../customers/customer.entity';
 import { Plan } from '../plans/plan.entity';
 import { Interval, periodAt, periodByIndex } from './billing-period';
+import { CancelAt } from './cancel-subscription.dto';
 import { CreateSubscriptionDto } from './create-subscription.dto';
 import { Subscription } from './subscription.entity';
 
@@ -53,6 +54,40 @@ export class SubscriptionsService {
 
   async get(id: string, now = new Date()): Promise<SubscriptionView> {
     return view(await this.terms(id), now);
+  }
+
+  /**
+   * Sets the subscription's end: now, or the end of the period running now (the first period, for a
+   * subscription that has not started). No usage is accepted from then on, and the rollup bills a
+   * last, possibly short period ending there.
+   *
+   * A subscription is cancelled once: a second cancel is 409 conflict with the end already set,
+   * whatever its `at`. Moving an end would reopen or cut a period that may already be invoiced, and
+   * a retried "now" would otherwise end the subscription later than the first attempt did.
+   */
+  async cancel(id: string, at: CancelAt, now = new Date()): Promise<SubscriptionView> {
+    const terms = await this.terms(id);
+    let endsAt: Date;
+    if (at === 'now') {
+      endsAt = now < terms.startAt ? terms.startAt : now;
+    } else {
+      endsAt = periodAt(terms.startAt, terms.interval, now < terms.startAt ? terms.startAt : now)!.end;
+    }
+    // Two concurrent cancels both read an uncancelled subscription; only the one whose UPDATE
+    // matched set the end, the other is told it was already cancelled.
+    const [, affected] = await this.db.query(
+      `UPDATE subscriptions SET ends_at = $2, cancelled_at = $3 WHERE id = $1 AND cancelled_at IS NULL`,
+      [terms.id, endsAt, now],
+    );
+    if (affected === 0) {
+      const current = await this.terms(id);
+      throw new TallyError(
+        ErrorCode.Conflict,
+        `subscription '${id}' is already cancelled; it ends at ${current.endsAt?.toISOString()}`,
+        { endsAt: current.endsAt?.toISOString() ?? null, cancelledAt: current.cancelledAt?.toISOString() ?? null },
+      );
+    }
+    return view({ ...terms, endsAt, cancelledAt: now }, now);
   }
 
   /** The subscription joined with its plan and customer; 404 for an unknown (or malformed) id. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { inTransaction } from '../../common/transaction';
 import { PendingEvent } from './local-counter';
 
 const MAX_EVENT_ID = '9223372036854775807';
@@ -60,20 +61,30 @@ export class BufferedUsageRepository {
    * batch to commit, so an event is either in the ledger before the close reads it, or refused.
    */
   async openEvents(manager: EntityManager, items: PendingEvent[]): Promise<Set<number>> {
-    const c = columns(items);
-    const rows: { ord: string }[] = await manager.query(
-      `SELECT v.ord
-         FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[])
-              WITH ORDINALITY AS v(subscription_id, feature_id, period_start, occurred_at, ord)
-         JOIN usage_counters c
-           ON c.subscription_id = v.subscription_id AND c.feature_id = v.feature_id
-          AND c.period_start = v.period_start
-         JOIN subscriptions s ON s.id = v.subscription_id
-        WHERE c.closed_at IS NULL AND (s.ends_at IS NULL OR v.occurred_at < s.ends_at)
-          FOR SHARE OF c, s`,
-      [c.subs, c.features, c.periods, c.occurred],
-    );
-    return new Set(rows.map((r) => Number(r.ord) - 1));
+    // Each counter once (a batch is mostly a few hot counters), with its subscription's end.
+    const counters = [...new Map(items.map((i) => [i.counter.key, i.counter])).values()];
+    const rows: { subscription_id: string; feature_id: string; period_start: Date; ends_at: Date | null }[] =
+      await manager.query(
+        `SELECT c.subscription_id, c.feature_id, c.period_start, s.ends_at
+           FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS v(subscription_id, feature_id, period_start)
+           JOIN usage_counters c
+             ON c.subscription_id = v.subscription_id AND c.feature_id = v.feature_id
+            AND c.period_start = v.period_start
+           JOIN subscriptions s ON s.id = v.subscription_id
+          WHERE c.closed_at IS NULL
+          -- Every transaction that locks several counters takes them in key order: no deadlocks.
+          ORDER BY c.subscription_id, c.feature_id, c.period_start
+            FOR SHARE OF c, s`,
+        [counters.map((c) => c.subscriptionId), counters.map((c) => c.featureId), counters.map((c) => c.periodStart)],
+      );
+    const open = new Map(rows.map((r) => [keyOf(r), r.ends_at]));
+    const accepted = new Set<number>();
+    items.forEach((item, i) => {
+      const endsAt = open.get(item.counter.key);
+      if (endsAt === undefined) return; // closed (invoiced)
+      if (endsAt === null || item.event.occurredAt < endsAt) accepted.add(i);
+    });
+    return accepted;
   }
 
   /**
@@ -177,7 +188,7 @@ export class BufferedUsageRepository {
     maxSlice: bigint,
   ): Promise<LeaseGrant> {
     const pk = [counter.subscriptionId, counter.featureId, counter.periodStart];
-    return this.db.transaction(async (m) => {
+    return inTransaction(this.db, async (m) => {
       const [row] = await m.query(
         `SELECT used, reserved, "limit", closed_at FROM usage_counters
           WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3 FOR UPDATE`,
@@ -244,6 +255,24 @@ export class BufferedUsageRepository {
    * instance died and another one flushes for it.
    */
   async flush(manager: EntityManager, instanceId: string, upTo: bigint | null): Promise<FlushedCounter[]> {
+    const limit = (upTo ?? BigInt(MAX_EVENT_ID)).toString();
+    // Locks in the order every other transaction takes them — the instance, then its counters in
+    // key order — since the statement below updates counters and leases in whatever order its
+    // plan visits them. (A batch holds its instance row, then counters; a lease request holds a
+    // counter, then leases.)
+    await manager.query(`SELECT 1 FROM usage_instances WHERE id = $1 FOR UPDATE`, [instanceId]);
+    await manager.query(
+      `SELECT 1 FROM usage_counters c
+        WHERE (c.subscription_id, c.feature_id, c.period_start) IN (
+                SELECT DISTINCT e.subscription_id, e.feature_id, e.period_start
+                  FROM usage_events e JOIN usage_instances i ON i.id = e.instance_id
+                 WHERE e.instance_id = $1 AND e.id > i.flushed_through AND e.id <= $2
+                UNION
+                SELECT subscription_id, feature_id, period_start FROM usage_leases WHERE instance_id = $1)
+        ORDER BY c.subscription_id, c.feature_id, c.period_start
+          FOR UPDATE OF c`,
+      [instanceId, limit],
+    );
     const rows: { subscription_id: string; feature_id: string; period_start: Date; used: string; q: string }[] =
       await manager.query(
         `WITH inst AS (
@@ -271,7 +300,7 @@ export class BufferedUsageRepository {
             WHERE id = $1 AND EXISTS (SELECT 1 FROM ev)
          )
          SELECT subscription_id, feature_id, period_start, used::text, q::text FROM counted`,
-        [instanceId, (upTo ?? BigInt(MAX_EVENT_ID)).toString()],
+        [instanceId, limit],
       );
     return rows.map((r) => ({ key: keyOf(r), used: BigInt(r.used), flushed: BigInt(r.q) }));
   }
@@ -312,7 +341,7 @@ export class BufferedUsageRepository {
    * one. Returns false when another instance got there first.
    */
   retire(instanceId: string): Promise<boolean> {
-    return this.db.transaction(async (m) => {
+    return inTransaction(this.db, async (m) => {
       const found = await m.query(`SELECT 1 FROM usage_instances WHERE id = $1 FOR UPDATE`, [instanceId]);
       if (found.length === 0) return false;
       await this.flush(m, instanceId, null);

@@ -45,6 +45,8 @@ export class LedgerBatcher {
   private queue: Waiting[] = [];
   private running: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** While above zero, a batch request is handing its events over: keep the batch open for them. */
+  private corked = 0;
   /** Events in the batch being written (for the pending-events gauge). */
   private writing = 0;
   /** The largest ledger id this instance has committed: flushing up to it flushes only committed events. */
@@ -67,6 +69,19 @@ export class LedgerBatcher {
     });
   }
 
+  /**
+   * Holds the batch open until uncork(), like a socket's cork: the events of one batch request
+   * then go to the ledger together instead of in whatever slices the wait timer cuts.
+   */
+  cork(): void {
+    this.corked++;
+  }
+
+  uncork(): void {
+    this.corked--;
+    this.schedule();
+  }
+
   /** Settles when every event submitted so far has been written (or refused). */
   async drain(): Promise<void> {
     while (this.running || this.queue.length > 0) {
@@ -78,6 +93,7 @@ export class LedgerBatcher {
   private schedule(): void {
     if (this.running) return; // the running batch starts the next one when it ends
     if (this.queue.length >= this.config.usageBatchMaxEvents) return this.start();
+    if (this.corked > 0 || this.queue.length === 0) return;
     this.timer ??= setTimeout(() => this.start(), this.config.usageBatchMaxWaitMs);
   }
 

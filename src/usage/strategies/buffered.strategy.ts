@@ -8,6 +8,7 @@ import {
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { inTransaction } from '../../common/transaction';
 import { TALLY_CONFIG } from '../../config/config.module';
 import { TallyConfig } from '../../config/config';
 import { BufferedMetrics } from '../../metrics/buffered.metrics';
@@ -99,6 +100,15 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
       result.then(forget, forget);
     }
     return result;
+  }
+
+  /** Keeps the ledger batch open while a batch request hands its events over (see LedgerBatcher.cork). */
+  cork(): void {
+    this.batcher.cork();
+  }
+
+  uncork(): void {
+    this.batcher.uncork();
   }
 
   /** This instance's accepted-but-unflushed quantity of a counter, to add to the row's `used`. */
@@ -262,7 +272,7 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
     }
     const id = this.instance.id!;
     const upTo = this.batcher.lastCommittedId;
-    const flushed = await this.db.transaction((m) => this.repository.flush(m, id, upTo));
+    const flushed = await inTransaction(this.db, (m) => this.repository.flush(m, id, upTo));
     for (const f of flushed) {
       const c = this.counters.get(f.key);
       if (!c) continue;

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { notFound } from '../../common/errors/tally.error';
+import { isUuid } from '../../common/postgres-errors';
+import { ExactDecimal } from '../pricing/exact-decimal';
+import { formatAmount } from '../pricing/currency';
+import { DEFAULT_PAGE_SIZE, ListInvoicesQuery } from './dto/list-invoices.query';
+import { InvoiceStatus } from './entities/invoice.entity';
+import { decodeCursor, encodeCursor } from './invoice-cursor';
+import { InvoiceRow, InvoicesRepository } from './invoices.repository';
+
+export type InvoiceLineView =
+  | { type: 'base_fee'; amount: string }
+  | { type: 'usage'; feature: string; quantity: number; amount: string };
+
+export interface InvoiceView {
+  id: string;
+  subscriptionId: string;
+  customerExternalId: string;
+  periodStart: string;
+  periodEnd: string;
+  currency: string;
+  status: InvoiceStatus;
+  lines: InvoiceLineView[];
+  total: string;
+}
+
+export interface InvoicePage {
+  data: InvoiceView[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+@Injectable()
+export class InvoicesService {
+  constructor(private readonly invoices: InvoicesRepository) {}
+
+  async list(query: ListInvoicesQuery): Promise<InvoicePage> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    // One row more than the page tells whether there is a next page without a count(*).
+    const rows = await this.invoices.list({ ...query, after, limit: limit + 1 });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      data: page.map(view),
+      nextCursor: rows.length > limit ? encodeCursor({ periodStart: last.period_start, id: last.id }) : null,
+    };
+  }
+
+  async get(id: string): Promise<InvoiceView> {
+    const row = isUuid(id) ? await this.invoices.find(id) : undefined;
+    if (!row) throw notFound(`invoice '${id}'`);
+    return view(row);
+  }
+
+  /**
+   * Voids an invoice; voiding a void invoice answers it as it is (void is final and takes no
+   * arguments, so a retry can only mean the same thing). The period stays closed and the ledger
+   * keeps every event: a void invoice is not re-issued by the rollup.
+   */
+  async void(id: string): Promise<InvoiceView> {
+    if (!isUuid(id) || !(await this.invoices.markVoid(id))) throw notFound(`invoice '${id}'`);
+    return this.get(id);
+  }
+}
+
+function view(row: InvoiceRow): InvoiceView {
+  // Stored amounts are already rounded; formatting only fixes the digits ("49" → "49.00").
+  const money = (amount: string) => formatAmount(new ExactDecimal(amount), row.currency);
+  return {
+    id: row.id,
+    subscriptionId: row.subscription_id,
+    customerExternalId: row.customer_external_id,
+    periodStart: row.period_start.toISOString(),
+    periodEnd: row.period_end.toISOString(),
+    currency: row.currency,
+    status: row.status,
+    lines: row.lines.map((line) =>
+      line.type === 'base_fee'
+        ? { type: 'base_fee', amount: money(line.amount) }
+        : { type: 'usage', feature: line.feature, quantity: Number(line.quantity), amount: money(line.amount) },
+    ),
+    total: money(row.total),
+  };
+}
