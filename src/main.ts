@@ -3,6 +3,9 @@ import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
 import { ConfigError, TallyConfig, loadConfig } from './config/config';
 import { EmbeddedDatabase } from './database/embedded-database';
+import { DrainService } from './lifecycle/drain.service';
+import { EarlyLogger } from './logging/early-logger';
+import { createRootLogger } from './logging/root-logger';
 
 function configOrExit(): TallyConfig {
   try {
@@ -16,8 +19,11 @@ function configOrExit(): TallyConfig {
 }
 
 async function bootstrap(): Promise<void> {
-  const logger = new Logger('Tally');
   let config = configOrExit();
+  const root = createRootLogger(config.logLevel);
+  // JSON lines from the first one: the embedded database logs before the app exists.
+  Logger.overrideLogger(new EarlyLogger(root));
+  const logger = new Logger('Tally');
 
   let embedded: EmbeddedDatabase | undefined;
   if (!config.databaseUrl) {
@@ -25,22 +31,36 @@ async function bootstrap(): Promise<void> {
     config = { ...config, databaseUrl: await embedded.start() };
   }
 
-  const app = await createApp(config);
+  const app = await createApp(config, { logger: root });
 
-  // Signals are handled here rather than with enableShutdownHooks(): app.close() runs the same
-  // lifecycle hooks (buffered counts are flushed in them), and then the embedded server can be
-  // stopped after the pool is closed and the process can exit 0 instead of re-raising the signal.
+  // Signals are handled here rather than with enableShutdownHooks(), so that the steps run in this
+  // order, each once the one before has finished:
+  //   1. drain: /health/ready turns 503, new requests get 503, those in flight are answered;
+  //   2. app.close(): lifecycle hooks flush buffered counts and stop the schedules, the pool
+  //      closes, the listener closes;
+  //   3. the embedded server (if any) stops, after the pool that used it;
+  // then exit 0. All within SHUTDOWN_TIMEOUT_MS, or exit 1.
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    logger.log(`signal=${signal} shutting down`);
+    const started = Date.now();
+    logger.log(`signal=${signal} shutting down timeoutMs=${config.shutdownTimeoutMs}`);
+    setTimeout(() => {
+      logger.error(`shutdown took longer than SHUTDOWN_TIMEOUT_MS=${config.shutdownTimeoutMs}; exiting 1`);
+      root.flush();
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
     try {
+      await app.get(DrainService).drain();
       await app.close();
       await embedded?.stop();
+      logger.log(`shut down ms=${Date.now() - started}`);
+      root.flush();
       process.exit(0);
     } catch (error) {
       logger.error(`shutdown failed: ${(error as Error).message}`);
+      root.flush();
       process.exit(1);
     }
   };

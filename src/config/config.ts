@@ -67,14 +67,16 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
 function postgresUrl(env: Env, name: string): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
+  // user:password@ may be in it: then the value is not echoed.
+  const secret = raw.includes('@');
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(name, 'a postgres:// or postgresql:// URL', raw);
+    throw new ConfigError(name, 'a postgres:// or postgresql:// URL', raw, secret);
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError(name, 'a postgres:// or postgresql:// URL', raw);
+    throw new ConfigError(name, 'a postgres:// or postgresql:// URL', raw, secret);
   }
   return raw;
 }

@@ -1,5 +1,9 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
+import { ErrorCode } from '../../common/errors/tally.error';
+import { ApiErrors, ApiV1, BODY_ERRORS } from '../../openapi/api-errors.decorator';
+import { PlanResponse } from '../../openapi/responses/catalog.responses';
 import { CreatePlanDto } from './dto/create-plan.dto';
 import { UpdatePlanDto } from './dto/update-plan.dto';
 import { PlanView, PlansService } from './plans.service';
@@ -10,22 +14,30 @@ const withEtag = (reply: FastifyReply, plan: PlanView): PlanView => {
   return plan;
 };
 
+@ApiV1('catalog')
 @Controller('v1/plans')
 export class PlansController {
   constructor(private readonly plans: PlansService) {}
 
   @Post()
   @HttpCode(201)
+  @ApiCreatedResponse({ type: PlanResponse, description: 'The plan, version 1; ETag: its version' })
+  @ApiErrors(...BODY_ERRORS, ErrorCode.NotFound, ErrorCode.AlreadyExists)
   async create(@Body() dto: CreatePlanDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<PlanView> {
     return withEtag(reply, await this.plans.create(dto));
   }
 
   @Get(':key')
+  @ApiOkResponse({ type: PlanResponse, description: 'ETag: the plan version, to send back as If-Match' })
+  @ApiErrors(ErrorCode.NotFound)
   async get(@Param('key') key: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<PlanView> {
     return withEtag(reply, await this.plans.get(key));
   }
 
   @Patch(':key')
+  @ApiHeader({ name: 'If-Match', required: true, description: 'The version (ETag) the edit is based on, quoted or not' })
+  @ApiOkResponse({ type: PlanResponse, description: 'The plan with its new version; ETag: that version' })
+  @ApiErrors(...BODY_ERRORS, ErrorCode.NotFound, ErrorCode.VersionMismatch, ErrorCode.PreconditionRequired)
   async update(
     @Param('key') key: string,
     @Headers('if-match') ifMatch: string | undefined,

@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { DrainService } from '../lifecycle/drain.service';
+import { BufferedStrategy } from '../usage/strategies/buffered.strategy';
+
+/** The checks of /health/ready besides the database ping (terminus' TypeOrmHealthIndicator). */
+@Injectable()
+export class ReadinessIndicators {
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly drain: DrainService,
+    private readonly buffered: BufferedStrategy,
+  ) {}
+
+  /** Down from SIGTERM on, so that the load balancer stops sending before the listener closes. */
+  shutdown(): HealthIndicatorResult {
+    const check = this.indicators.check('shutdown');
+    return this.drain.isDraining ? check.down({ message: 'draining for shutdown' }) : check.up();
+  }
+
+  /** Every migration this build knows of is recorded as applied (they run at start-up). */
+  async migrations(): Promise<HealthIndicatorResult> {
+    const check = this.indicators.check('migrations');
+    try {
+      const table = this.db.options.migrationsTableName ?? 'migrations';
+      const applied = new Set<string>(
+        (await this.db.query(`SELECT name FROM "${table}"`)).map((row: { name: string }) => row.name),
+      );
+      const pending = this.db.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !applied.has(name));
+      return pending.length === 0 ? check.up({ applied: applied.size }) : check.down({ pending });
+    } catch (error) {
+      return check.down({ message: (error as Error).message });
+    }
+  }
+
+  /** Registered as a live instance (its liveness lock held), the flush scheduled. */
+  bufferedMetering(): HealthIndicatorResult {
+    const check = this.indicators.check('buffered');
+    return this.buffered.backgroundWorkRunning
+      ? check.up()
+      : check.down({ message: 'not registered as a live instance, or the flush is not scheduled' });
+  }
+}

@@ -1,0 +1,56 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { INVOICE_STATUSES, InvoiceStatus } from '../../billing/invoices/entities/invoice.entity';
+import { InvoicePage, InvoiceView } from '../../billing/invoices/invoices.service';
+import { RollupResult } from '../../billing/rollup/billing-rollup.service';
+
+export class InvoiceLineResponse {
+  @ApiProperty({ enum: ['base_fee', 'usage'] })
+  type: 'base_fee' | 'usage';
+  /** Usage lines only: the feature key. */
+  @ApiProperty({ required: false })
+  feature?: string;
+  /** Usage lines only: units used in the period. */
+  @ApiProperty({ type: 'integer', required: false })
+  quantity?: number;
+  /** A decimal string in the invoice's currency. @example "12.50" */
+  amount: string;
+}
+
+export class InvoiceResponse implements InvoiceView {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+  @ApiProperty({ format: 'uuid' })
+  subscriptionId: string;
+  customerExternalId: string;
+  @ApiProperty({ format: 'date-time' })
+  periodStart: string;
+  @ApiProperty({ format: 'date-time' })
+  periodEnd: string;
+  currency: string;
+  @ApiProperty({ enum: INVOICE_STATUSES })
+  status: InvoiceStatus;
+  @ApiProperty({ type: () => [InvoiceLineResponse] })
+  lines: InvoiceView['lines'];
+  /** A decimal string: the sum of the lines. @example "61.50" */
+  total: string;
+}
+
+export class InvoicePageResponse implements InvoicePage {
+  @ApiProperty({ type: () => [InvoiceResponse] })
+  data: InvoiceResponse[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  @ApiProperty({ type: 'string', nullable: true })
+  nextCursor: string | null;
+}
+
+export class RollupResultResponse implements RollupResult {
+  @ApiProperty({ type: 'integer' })
+  invoicesCreated: number;
+  @ApiProperty({ format: 'date-time' })
+  asOf: string;
+  /** true: another run (the schedule or another instance) held the lock and does the work. */
+  skipped: boolean;
+  /** Subscriptions whose next period could not be invoiced this run; retried by the next run. */
+  @ApiProperty({ type: 'integer' })
+  failedSubscriptions: number;
+}

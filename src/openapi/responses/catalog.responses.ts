@@ -1,0 +1,85 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { STRATEGIES, Strategy } from '../../catalog/features/feature.entity';
+import { FeatureView } from '../../catalog/features/features.service';
+import { CustomerView } from '../../catalog/customers/customers.service';
+import { ChargeView, PlanView } from '../../catalog/plans/plans.service';
+import { INTERVALS, Interval } from '../../catalog/subscriptions/billing-period';
+import { SubscriptionView } from '../../catalog/subscriptions/subscriptions.service';
+
+// Each class implements the view the service returns: a field added there and not here fails the build.
+
+export class FeatureResponse implements FeatureView {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+  /** @example "messages" */
+  key: string;
+  name: string;
+  @ApiProperty({ enum: STRATEGIES, description: 'How usage of this feature is counted' })
+  strategy: Strategy;
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+}
+
+export class ChargeResponse implements ChargeView {
+  /** The feature key. */
+  feature: string;
+  /** Units allowed per period; null: unlimited. */
+  @ApiProperty({ type: 'integer', nullable: true, example: 100 })
+  limit: number | null;
+  /** The pricing model of this charge, as given; null: usage is not billed. */
+  @ApiProperty({ type: 'object', nullable: true, additionalProperties: true, example: { model: 'per_unit', unitPrice: '0.01' } })
+  pricing: Record<string, unknown> | null;
+}
+
+export class PlanResponse implements PlanView {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+  key: string;
+  name: string;
+  /** ISO 4217. @example "USD" */
+  currency: string;
+  @ApiProperty({ enum: INTERVALS })
+  interval: Interval;
+  /** A decimal string, charged each period. @example "49.00" */
+  baseFee: string;
+  @ApiProperty({ type: () => [ChargeResponse] })
+  charges: ChargeResponse[];
+  /** Bumped by every PATCH; sent back as If-Match. Also the ETag header. */
+  @ApiProperty({ type: 'integer', example: 1 })
+  version: number;
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: string;
+}
+
+export class CustomerResponse implements CustomerView {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+  /** Your id for the customer. @example "acme" */
+  externalId: string;
+  name: string;
+  @ApiProperty({ type: 'string', format: 'email', nullable: true })
+  email: string | null;
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+}
+
+export class SubscriptionResponse implements SubscriptionView {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+  customerExternalId: string;
+  planKey: string;
+  @ApiProperty({ enum: ['active', 'cancelled', 'ended'] })
+  status: 'active' | 'cancelled' | 'ended';
+  /** The billing anchor: period k is [startAt + k·interval, startAt + (k+1)·interval). */
+  @ApiProperty({ format: 'date-time' })
+  startAt: string;
+  /** When a cancelled subscription ends; null while it runs on. */
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
+  endsAt: string | null;
+  @ApiProperty({ format: 'date-time' })
+  currentPeriodStart: string;
+  @ApiProperty({ format: 'date-time' })
+  currentPeriodEnd: string;
+}

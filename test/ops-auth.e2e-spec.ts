@@ -1,0 +1,96 @@
+import { servedRoutes } from '../src/app.factory';
+import { captureLogs } from './support/capture-logs';
+import { TestApp, createTestApp } from './support/test-app';
+
+const KEY = 'tally-test-key-7f3a9c2e1b';
+const OTHER_KEY = 'tally-other-key-0d4e8b6a5c';
+const WRONG_KEY = 'tally-wrong-key-9999999999';
+
+/** A concrete URL for a route template: every `:param` filled with a value that exists nowhere. */
+const concrete = (template: string) => template.replace(/:(\w+)/g, (_, name) => `no-such-${name}`);
+
+describe('API keys', () => {
+  let t: TestApp;
+  const logs = captureLogs();
+  let v1Routes: { method: string; url: string }[];
+
+  beforeAll(async () => {
+    t = await createTestApp({ config: { apiKeys: [KEY, OTHER_KEY], logLevel: 'info' }, logStream: logs.stream });
+    v1Routes = servedRoutes(t.app).filter((r) => r.url.startsWith('/v1/') && r.method !== 'HEAD');
+  });
+  afterAll(() => t.close());
+
+  it('knows every /v1 route the app serves', () => {
+    // The list comes from Fastify (every route added); a new route is covered without editing this test.
+    expect(v1Routes.length).toBeGreaterThanOrEqual(17);
+    expect(v1Routes).toEqual(expect.arrayContaining([{ method: 'POST', url: '/v1/usage' }]));
+  });
+
+  it('refuses each /v1 route without a key and with a wrong one: 401 unauthorized in the contract body', async () => {
+    for (const route of v1Routes) {
+      const url = concrete(route.url);
+      const refusals = [
+        await t.http()[route.method.toLowerCase() as 'get'](url).send(route.method === 'GET' ? undefined : {}),
+        await t.http()[route.method.toLowerCase() as 'get'](url).set('authorization', `Bearer ${WRONG_KEY}`).send(),
+        await t.http()[route.method.toLowerCase() as 'get'](url).set('authorization', KEY).send(), // no scheme
+        await t.http()[route.method.toLowerCase() as 'get'](url).set('authorization', `Basic ${KEY}`).send(),
+        await t.http()[route.method.toLowerCase() as 'get'](url).set('authorization', `Bearer ${KEY}x`).send(),
+      ];
+      for (const res of refusals) {
+        expect({ route, status: res.status, body: res.body }).toEqual({
+          route,
+          status: 401,
+          body: { statusCode: 401, code: 'unauthorized', message: expect.any(String) },
+        });
+        expect(res.headers['www-authenticate']).toBe('Bearer realm="tally"');
+      }
+    }
+  });
+
+  it('lets each /v1 route through with either right key (whatever the route then answers)', async () => {
+    for (const route of v1Routes) {
+      for (const key of [KEY, OTHER_KEY]) {
+        const res = await t.http()[route.method.toLowerCase() as 'get'](concrete(route.url)).set('authorization', `Bearer ${key}`).send();
+        expect({ route, status: res.status }).not.toEqual({ route, status: 401 });
+        expect(res.status).toBeLessThan(500);
+      }
+    }
+    // And a whole request with a key does what it does without auth.
+    const created = await t
+      .http()
+      .post('/v1/features')
+      .set('authorization', `bearer ${KEY}`)
+      .send({ key: 'auth-feature', name: 'Feature' });
+    expect(created.status).toBe(201);
+  });
+
+  it('leaves health, metrics and the API documents open', async () => {
+    for (const path of ['/health/live', '/health/ready', '/metrics', '/openapi.json', '/docs']) {
+      const res = await t.http().get(path);
+      expect({ path, status: res.status }).toEqual({ path, status: 200 });
+    }
+  });
+
+  it('logs one JSON line per request with its id, never a key, and no health checks', async () => {
+    await t.http().get('/health/ready').set('authorization', `Bearer ${WRONG_KEY}`);
+    const echoed = await t.http().get('/v1/features/auth-feature').set('x-request-id', 'trace-42.a').set('authorization', `Bearer ${KEY}`);
+    expect(echoed.status).toBe(200);
+    expect(echoed.headers['x-request-id']).toBe('trace-42.a');
+    const made = await t.http().get('/v1/features/auth-feature').set('x-request-id', 'bad id with spaces');
+    expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+
+    const everything = logs.lines.join('\n');
+    expect(logs.lines.length).toBeGreaterThan(0);
+    for (const secret of [KEY, OTHER_KEY, WRONG_KEY]) expect(everything).not.toContain(secret);
+
+    const requests = logs.parsed().filter((line) => line.msg === 'request completed');
+    const byId = requests.filter((line) => line.req.id === 'trace-42.a');
+    expect(byId).toHaveLength(1);
+    expect(byId[0]).toMatchObject({ level: 'info', reqId: 'trace-42.a', res: { statusCode: 200 } });
+    expect(byId[0].req.headers.authorization).toBe('[redacted]');
+    expect(requests.some((line) => line.req.id === made.headers['x-request-id'])).toBe(true);
+    expect(requests.filter((line) => /^\/(health|metrics)/.test(line.req.url))).toEqual([]);
+    // The refusals above were logged too, each with its (redacted) header.
+    expect(requests.some((line) => line.res.statusCode === 401 && line.req.headers.authorization === '[redacted]')).toBe(true);
+  });
+});

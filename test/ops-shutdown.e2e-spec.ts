@@ -1,0 +1,94 @@
+import { meteredSubscription } from './support/fixtures';
+import { parsePrometheusText, sampleValue } from './support/prometheus-text';
+import { ServerProcess, killLeftovers, postJson, startServer, totals } from './support/server-process';
+import { createTestDatabase } from './support/test-database';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Requests being handled by the server right now, from its own gauge (probes and scrapes excluded). */
+async function inFlight(server: ServerProcess): Promise<number> {
+  const res = await fetch(`${server.baseUrl}/metrics`);
+  return sampleValue(parsePrometheusText(await res.text()), 'tally_http_requests_in_flight');
+}
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+describe('graceful shutdown (SIGTERM to the built server)', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await killLeftovers();
+    await db.drop();
+  });
+
+  it('answers every request that started, refuses new ones, flushes, and exits 0', async () => {
+    const server = await startServer({
+      databaseUrl: db.url,
+      env: { SHUTDOWN_TIMEOUT_MS: '20000', LOG_LEVEL: 'info', USAGE_FLUSH_INTERVAL_MS: '60000' },
+    });
+    // Slow requests: batches of atomic events, each event its own transaction, one after another.
+    const atomic = await meteredSubscription(server.baseUrl, { strategy: 'atomic', limit: null });
+    const buffered = await meteredSubscription(server.baseUrl, { strategy: 'buffered', limit: null });
+    const REQUESTS = 6;
+    const EVENTS = 250;
+    const events = (m: typeof atomic) =>
+      Array.from({ length: EVENTS }, () => ({ subscriptionId: m.subscriptionId, feature: m.feature }));
+    const slow = Array.from({ length: REQUESTS }, (_, i) =>
+      postJson(server.baseUrl, '/v1/usage/batch', { events: events(i % 2 === 0 ? atomic : buffered) }, 25_000),
+    );
+
+    // Every one of them is being handled before the signal.
+    await until(async () => (await inFlight(server)) >= REQUESTS, `${REQUESTS} requests in flight`);
+    server.kill('SIGTERM');
+
+    // Draining: not ready, and a request that comes now is refused (or finds the port closed), not served.
+    await until(async () => (await fetch(`${server.baseUrl}/health/ready`).catch(() => undefined))?.status === 503, 'ready 503');
+    const late = await postJson(server.baseUrl, '/v1/usage', { subscriptionId: atomic.subscriptionId, feature: atomic.feature });
+
+    const answers = await Promise.all(slow);
+    const exit = await server.waitForExit(25_000);
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      expect(answer.body.results).toHaveLength(EVENTS);
+      expect(answer.body.results.filter((r: any) => r.status !== 'accepted')).toEqual([]);
+    }
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect([0, 503]).toContain(late.status);
+    if (late.status === 503) expect(late.body).toMatchObject({ statusCode: 503, code: 'unavailable' });
+    // Everything answered was written; the buffered counts reached their counter row on the way out.
+    const half = (REQUESTS / 2) * EVENTS;
+    expect(await totals(db.url, atomic.subscriptionId)).toMatchObject({ used: half, events: half, quantity: half });
+    expect(await totals(db.url, buffered.subscriptionId)).toMatchObject({ used: half, events: half, quantity: half });
+
+    // The log is JSON lines throughout, and tells the steps in order.
+    const lines = server
+      .output()
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line));
+    const steps = lines.map((line) => line.msg).filter((msg: string) => /^(signal=|draining|drained|buffered counts flushed|shut down)/.test(msg));
+    expect(steps.map((msg: string) => msg.split(/[ =]/)[0])).toEqual(['signal', 'draining', 'drained', 'buffered', 'shut']);
+    expect(lines.filter((line) => line.msg === 'request completed' && line.req.url === '/v1/usage/batch')).toHaveLength(REQUESTS);
+  });
+
+  it('exits 1 when the shutdown takes longer than SHUTDOWN_TIMEOUT_MS', async () => {
+    const server = await startServer({ databaseUrl: db.url, env: { SHUTDOWN_TIMEOUT_MS: '200' } });
+    const m = await meteredSubscription(server.baseUrl, { strategy: 'atomic', limit: null });
+    const events = Array.from({ length: 1000 }, () => ({ subscriptionId: m.subscriptionId, feature: m.feature }));
+    const slow = postJson(server.baseUrl, '/v1/usage/batch', { events }, 60_000);
+    await until(async () => (await inFlight(server)) >= 1, 'the request in flight');
+    server.kill('SIGTERM');
+    const exit = await server.waitForExit(20_000);
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(server.output()).toContain('shutdown took longer than SHUTDOWN_TIMEOUT_MS=200');
+    await slow;
+  });
+});
