@@ -10,11 +10,7 @@
  * otherwise starts a throwaway embedded PostgreSQL, as the test suite does.
  */
 import 'reflect-metadata';
-import { chmodSync, mkdtempSync } from 'node:fs';
 import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { createApp } from '../src/app.factory';
@@ -26,16 +22,6 @@ import { EmbeddedDatabase } from '../src/database/embedded-database';
 const DEFAULT_SIZES = [1_000, 10_000, 100_000];
 const MB = 1024 * 1024;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });
@@ -203,14 +189,8 @@ async function benchOne(serverUrl: string, size: number): Promise<Row> {
 
 async function main(): Promise<void> {
   const sizes = process.argv.slice(2).map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
-  let serverUrl = process.env.DATABASE_URL;
-  let embedded: EmbeddedDatabase | undefined;
-  if (!serverUrl) {
-    const parent = mkdtempSync(join(tmpdir(), 'tally-bench-'));
-    chmodSync(parent, 0o755); // as root the server runs as a 'postgres' user, which must enter the folder
-    embedded = new EmbeddedDatabase(join(parent, 'pgdata'), await freePort(), false);
-    serverUrl = await embedded.start();
-  }
+  const embedded = process.env.DATABASE_URL ? undefined : await EmbeddedDatabase.throwaway('tally-bench-');
+  const serverUrl = process.env.DATABASE_URL ?? embedded!.url;
   const rows: Row[] = [];
   try {
     for (const size of sizes.length ? sizes : DEFAULT_SIZES) rows.push(await benchOne(serverUrl, size));

@@ -1,35 +1,15 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { EmbeddedDatabase } from '../../src/database/embedded-database';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { EmbeddedDatabase, freePort } from '../../src/database/embedded-database';
 
 /**
  * A fresh database for a benchmark: on DATABASE_URL's server when set, else on an embedded
  * PostgreSQL started for the run. `stop()` drops it (and stops the embedded server).
  */
 export async function benchDatabase(): Promise<{ url: string; stop: () => Promise<void> }> {
-  let embedded: EmbeddedDatabase | undefined;
-  let server = process.env.DATABASE_URL;
-  if (!server) {
-    const parent = mkdtempSync(join(tmpdir(), 'tally-bench-'));
-    chmodSync(parent, 0o755);
-    embedded = new EmbeddedDatabase(join(parent, 'pgdata'), await freePort(), false);
-    server = await embedded.start();
-  }
+  const embedded = process.env.DATABASE_URL ? undefined : await EmbeddedDatabase.throwaway('tally-bench-');
+  const server = process.env.DATABASE_URL ?? embedded!.url;
   const name = `tally_bench_${Date.now()}`;
   const admin = async (sql: string) => {
     const c = new Client({ connectionString: server });

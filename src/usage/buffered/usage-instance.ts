@@ -1,8 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 import { TALLY_CONFIG } from '../../config/config.module';
 import { TallyConfig } from '../../config/config';
 import { BufferedUsageRepository } from './buffered-usage.repository';
@@ -25,7 +23,6 @@ export class UsageInstance {
   generation = 0;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly repository: BufferedUsageRepository,
     @Inject(TALLY_CONFIG) private readonly config: TallyConfig,
   ) {}
