@@ -50,7 +50,14 @@ export async function createApp(config: TallyConfig, options: AppOptions | false
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, root),
     // requestIdHeader: false: requestId() reads X-Request-Id itself, and refuses odd ones.
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, genReqId: requestId, requestIdHeader: false }),
+    new FastifyAdapter({
+      bodyLimit: BODY_LIMIT_BYTES,
+      genReqId: requestId,
+      requestIdHeader: false,
+      // While closing, Fastify would answer new requests 503 in its own body shape; the drain
+      // hook (lifecycle/drain.service.ts) answers them instead, in the contract's error body.
+      return503OnClosing: false,
+    }),
     // bodyParser: false keeps Nest from adding its application/x-www-form-urlencoded parser.
     { logger: quiet ? false : new EarlyLogger(root), bodyParser: false },
   );
