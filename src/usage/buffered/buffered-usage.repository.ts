@@ -60,23 +60,31 @@ export class BufferedUsageRepository {
    * has not ended. The share locks make a concurrent period close (or cancellation) wait for this
    * batch to commit, so an event is either in the ledger before the close reads it, or refused.
    */
-  async openEvents(manager: EntityManager, items: PendingEvent[]): Promise<Set<number>> {
+  async openEvents(manager: EntityManager, instanceId: string, items: PendingEvent[]): Promise<Set<number> | null> {
     // Each counter once (a batch is mostly a few hot counters), with its subscription's end.
     const counters = [...new Map(items.map((i) => [i.counter.key, i.counter])).values()];
     const rows: { subscription_id: string; feature_id: string; period_start: Date; ends_at: Date | null }[] =
       await manager.query(
-        `SELECT c.subscription_id, c.feature_id, c.period_start, s.ends_at
+        `WITH instance AS (SELECT 1 FROM usage_instances WHERE id = $4 FOR SHARE)
+         SELECT c.subscription_id, c.feature_id, c.period_start, s.ends_at
            FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS v(subscription_id, feature_id, period_start)
            JOIN usage_counters c
              ON c.subscription_id = v.subscription_id AND c.feature_id = v.feature_id
             AND c.period_start = v.period_start
            JOIN subscriptions s ON s.id = v.subscription_id
-          WHERE c.closed_at IS NULL
+          WHERE c.closed_at IS NULL AND EXISTS (SELECT 1 FROM instance)
           -- Every transaction that locks several counters takes them in key order: no deadlocks.
           ORDER BY c.subscription_id, c.feature_id, c.period_start
             FOR SHARE OF c, s`,
-        [counters.map((c) => c.subscriptionId), counters.map((c) => c.featureId), counters.map((c) => c.periodStart)],
+        [
+          counters.map((c) => c.subscriptionId),
+          counters.map((c) => c.featureId),
+          counters.map((c) => c.periodStart),
+          instanceId,
+        ],
       );
+    // No row at all: every counter closed, or this instance retired. Only the rare case asks which.
+    if (rows.length === 0 && !(await this.holdInstance(manager, instanceId))) return null;
     const open = new Map(rows.map((r) => [keyOf(r), r.ends_at]));
     const accepted = new Set<number>();
     items.forEach((item, i) => {
@@ -88,26 +96,59 @@ export class BufferedUsageRepository {
   }
 
   /**
-   * One multi-row INSERT for the whole batch (group commit). Returns the batch positions that a
-   * committed event already holds the idempotency key of, and the largest id written.
+   * Writes the batch in one statement (group commit): one multi-row INSERT into the ledger, and
+   * the lease spend of each limited counter, `spent + q <= granted` checked in the UPDATE so that
+   * a lease another instance shrank meanwhile cannot be overspent. Returns the batch positions
+   * whose idempotency key a committed event already holds, the counters whose lease was short,
+   * and the largest id written. The caller rolls back if either list is not empty.
    */
-  async insertEvents(
+  async writeBatch(
     manager: EntityManager,
     instanceId: string,
     items: PendingEvent[],
     usedAfter: bigint[],
-  ): Promise<{ duplicates: number[]; maxId: bigint }> {
+  ): Promise<{ duplicates: number[]; shortLeases: string[]; maxId: bigint }> {
     const c = columns(items);
-    const rows: { id: string; subscription_id: string; idempotency_key: string | null }[] = await manager.query(
-      `INSERT INTO usage_events
-         (subscription_id, feature_id, period_start, quantity, idempotency_key, occurred_at, used_after, instance_id)
-       SELECT v.subscription_id, v.feature_id, v.period_start, v.quantity, v.idempotency_key, v.occurred_at,
-              v.used_after, $8
-         FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::bigint[], $5::varchar[], $6::timestamptz[],
-                     $7::bigint[])
-              AS v(subscription_id, feature_id, period_start, quantity, idempotency_key, occurred_at, used_after)
-       ON CONFLICT (subscription_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-       RETURNING id, subscription_id, idempotency_key`,
+    const spend = new Map<string, { counter: PendingEvent['counter']; quantity: bigint }>();
+    for (const item of items) {
+      if (item.counter.limit === null) continue;
+      const entry = spend.get(item.counter.key) ?? { counter: item.counter, quantity: 0n };
+      entry.quantity += item.quantity;
+      spend.set(item.counter.key, entry);
+    }
+    const leases = [...spend.values()];
+    const rows: {
+      kind: 'event' | 'lease';
+      id: string | null;
+      subscription_id: string;
+      idempotency_key: string | null;
+      feature_id: string | null;
+      period_start: Date | null;
+    }[] = await manager.query(
+      `WITH written AS (
+         INSERT INTO usage_events
+           (subscription_id, feature_id, period_start, quantity, idempotency_key, occurred_at, used_after, instance_id)
+         SELECT v.subscription_id, v.feature_id, v.period_start, v.quantity, v.idempotency_key, v.occurred_at,
+                v.used_after, $8
+           FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::bigint[], $5::varchar[], $6::timestamptz[],
+                       $7::bigint[])
+                AS v(subscription_id, feature_id, period_start, quantity, idempotency_key, occurred_at, used_after)
+         ON CONFLICT (subscription_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+         RETURNING id, subscription_id, idempotency_key
+       ), spent AS (
+         UPDATE usage_leases l SET spent = l.spent + v.quantity
+           FROM unnest($9::uuid[], $10::uuid[], $11::timestamptz[], $12::bigint[])
+                AS v(subscription_id, feature_id, period_start, quantity)
+          WHERE l.instance_id = $8 AND l.subscription_id = v.subscription_id
+            AND l.feature_id = v.feature_id AND l.period_start = v.period_start
+            AND l.spent + v.quantity <= l.granted
+          RETURNING l.subscription_id, l.feature_id, l.period_start
+       )
+       SELECT 'event' AS kind, id::text, subscription_id, idempotency_key,
+              NULL::uuid AS feature_id, NULL::timestamptz AS period_start
+         FROM written
+       UNION ALL
+       SELECT 'lease', NULL, subscription_id, NULL, feature_id, period_start FROM spent`,
       [
         c.subs,
         c.features,
@@ -117,50 +158,31 @@ export class BufferedUsageRepository {
         c.occurred,
         usedAfter.map(String),
         instanceId,
+        leases.map((l) => l.counter.subscriptionId),
+        leases.map((l) => l.counter.featureId),
+        leases.map((l) => l.counter.periodStart),
+        leases.map((l) => l.quantity.toString()),
       ],
     );
     let maxId = 0n;
-    const written = new Set<string>();
+    const keysWritten = new Set<string>();
+    const leasesSpent = new Set<string>();
     for (const row of rows) {
-      if (BigInt(row.id) > maxId) maxId = BigInt(row.id);
-      if (row.idempotency_key !== null) written.add(`${row.subscription_id}/${row.idempotency_key}`);
+      if (row.kind === 'lease') {
+        leasesSpent.add(keyOf(row as { subscription_id: string; feature_id: string; period_start: Date }));
+        continue;
+      }
+      if (BigInt(row.id!) > maxId) maxId = BigInt(row.id!);
+      if (row.idempotency_key !== null) keysWritten.add(`${row.subscription_id}/${row.idempotency_key}`);
     }
     // A batch never holds one key twice (the strategy holds a repeat back), so a keyed event
     // that was not written lost its key to an event committed before: a duplicate.
     const duplicates: number[] = [];
     items.forEach((item, ord) => {
       const key = item.event.idempotencyKey;
-      if (key !== null && !written.has(`${item.event.subscriptionId}/${key}`)) duplicates.push(ord);
+      if (key !== null && !keysWritten.has(`${item.event.subscriptionId}/${key}`)) duplicates.push(ord);
     });
-    return { duplicates, maxId };
-  }
-
-  /**
-   * Spends lease quota for the batch, one row per counter: `spent + q <= granted` is checked in
-   * the statement, so a lease that another instance shrank meanwhile cannot be overspent.
-   * Returns the keys of the counters whose lease had not enough left.
-   */
-  async spendLeases(manager: EntityManager, instanceId: string, spend: Map<string, PendingEvent[]>) {
-    const entries = [...spend.values()];
-    // An UPDATE answers [rows, rowCount] through TypeORM.
-    const [rows]: [{ subscription_id: string; feature_id: string; period_start: Date }[], number] = await manager.query(
-      `UPDATE usage_leases l SET spent = l.spent + v.quantity
-         FROM unnest($2::uuid[], $3::uuid[], $4::timestamptz[], $5::bigint[])
-              AS v(subscription_id, feature_id, period_start, quantity)
-        WHERE l.instance_id = $1 AND l.subscription_id = v.subscription_id
-          AND l.feature_id = v.feature_id AND l.period_start = v.period_start
-          AND l.spent + v.quantity <= l.granted
-        RETURNING l.subscription_id, l.feature_id, l.period_start`,
-      [
-        instanceId,
-        entries.map((e) => e[0].counter.subscriptionId),
-        entries.map((e) => e[0].counter.featureId),
-        entries.map((e) => e[0].counter.periodStart),
-        entries.map((e) => e.reduce((sum, i) => sum + i.quantity, 0n).toString()),
-      ],
-    );
-    const ok = new Set(rows.map(keyOf));
-    return [...spend.keys()].filter((key) => !ok.has(key));
+    return { duplicates, shortLeases: [...spend.keys()].filter((key) => !leasesSpent.has(key)), maxId };
   }
 
   /** The lease as the database has it (after another instance may have shrunk it). */

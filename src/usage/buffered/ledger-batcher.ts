@@ -130,31 +130,21 @@ export class LedgerBatcher {
     if (!instanceId) throw unavailable();
     const items = batch.map((w) => w.item);
     const result = await inTransaction<AttemptResult>(this.db, async (manager) => {
-      if (!(await this.repository.holdInstance(manager, instanceId))) throw unavailable();
-      const open = await this.repository.openEvents(manager, items);
+      const open = await this.repository.openEvents(manager, instanceId, items);
+      if (!open) throw unavailable();
       const live = batch.filter((_, i) => open.has(i));
       const closed = batch.filter((_, i) => !open.has(i));
       if (live.length === 0) return { committed: [], closed, usedAfter: [], maxId: 0n };
 
       const usedAfter = this.usedAfter(live);
-      const written = await this.repository.insertEvents(manager, instanceId, live.map((w) => w.item), usedAfter);
+      const written = await this.repository.writeBatch(manager, instanceId, live.map((w) => w.item), usedAfter);
       if (written.duplicates.length > 0) {
         throw new Rollback<AttemptResult>({ drop: written.duplicates.map((i) => live[i]), outcome: 'duplicate' });
       }
-
-      const spend = new Map<string, PendingEvent[]>();
-      for (const { item } of live) {
-        if (item.counter.limit === null) continue;
-        const list = spend.get(item.counter.key) ?? [];
-        list.push(item);
-        spend.set(item.counter.key, list);
-      }
-      if (spend.size > 0) {
-        const short = new Set(await this.repository.spendLeases(manager, instanceId, spend));
-        if (short.size > 0) {
-          const drop = live.filter((w) => short.has(w.item.counter.key));
-          throw new Rollback<AttemptResult>({ drop, outcome: 'lease_lost' });
-        }
+      if (written.shortLeases.length > 0) {
+        const short = new Set(written.shortLeases);
+        const drop = live.filter((w) => short.has(w.item.counter.key));
+        throw new Rollback<AttemptResult>({ drop, outcome: 'lease_lost' });
       }
       return { committed: live, closed, usedAfter, maxId: written.maxId };
     });
