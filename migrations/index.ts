@@ -2,6 +2,7 @@ import { InitialSchema1764000000000 } from './1764000000000-InitialSchema';
 import { BufferedMetering1764000100000 } from './1764000100000-BufferedMetering';
 import { Invoices1764100000000 } from './1764100000000-Invoices';
 import { LedgerWithoutForeignKeys1764200000000 } from './1764200000000-LedgerWithoutForeignKeys';
+import { LedgerBatchNumbers1764300000000 } from './1764300000000-LedgerBatchNumbers';
 
 /** Every migration, oldest first. Listed by hand so that ts-jest, ts-node and the build all load the same set. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   BufferedMetering1764000100000,
   Invoices1764100000000,
   LedgerWithoutForeignKeys1764200000000,
+  LedgerBatchNumbers1764300000000,
 ];

@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { inTransaction } from '../../common/transaction';
 import { PendingEvent } from './local-counter';
 
-const MAX_EVENT_ID = '9223372036854775807';
+const MAX_BATCH_NO = '9223372036854775807';
 
 export interface FlushedCounter {
   key: string;
@@ -99,15 +99,16 @@ export class BufferedUsageRepository {
    * Writes the batch in one statement (group commit): one multi-row INSERT into the ledger, and
    * the lease spend of each limited counter, `spent + q <= granted` checked in the UPDATE so that
    * a lease another instance shrank meanwhile cannot be overspent. Returns the batch positions
-   * whose idempotency key a committed event already holds, the counters whose lease was short,
-   * and the largest id written. The caller rolls back if either list is not empty.
+   * whose idempotency key a committed event already holds, and the counters whose lease was
+   * short. The caller rolls back if either list is not empty.
    */
   async writeBatch(
     manager: EntityManager,
     instanceId: string,
     items: PendingEvent[],
     usedAfter: bigint[],
-  ): Promise<{ duplicates: number[]; shortLeases: string[]; maxId: bigint }> {
+    batchNo: bigint,
+  ): Promise<{ duplicates: number[]; shortLeases: string[] }> {
     const c = columns(items);
     const spend = new Map<string, { counter: PendingEvent['counter']; quantity: bigint }>();
     for (const item of items) {
@@ -116,10 +117,10 @@ export class BufferedUsageRepository {
       entry.quantity += item.quantity;
       spend.set(item.counter.key, entry);
     }
-    const leases = [...spend.values()];
+    // In key order, as every transaction that locks several rows takes them.
+    const leases = [...spend.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, lease]) => lease);
     const rows: {
       kind: 'event' | 'lease';
-      id: string | null;
       subscription_id: string;
       idempotency_key: string | null;
       feature_id: string | null;
@@ -127,14 +128,15 @@ export class BufferedUsageRepository {
     }[] = await manager.query(
       `WITH written AS (
          INSERT INTO usage_events
-           (subscription_id, feature_id, period_start, quantity, idempotency_key, occurred_at, used_after, instance_id)
+           (subscription_id, feature_id, period_start, quantity, idempotency_key, occurred_at, used_after,
+            instance_id, batch_no)
          SELECT v.subscription_id, v.feature_id, v.period_start, v.quantity, v.idempotency_key, v.occurred_at,
-                v.used_after, $8
+                v.used_after, $8, $13
            FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::bigint[], $5::varchar[], $6::timestamptz[],
                        $7::bigint[])
                 AS v(subscription_id, feature_id, period_start, quantity, idempotency_key, occurred_at, used_after)
          ON CONFLICT (subscription_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING id, subscription_id, idempotency_key
+         RETURNING subscription_id, idempotency_key
        ), spent AS (
          UPDATE usage_leases l SET spent = l.spent + v.quantity
            FROM unnest($9::uuid[], $10::uuid[], $11::timestamptz[], $12::bigint[])
@@ -144,11 +146,11 @@ export class BufferedUsageRepository {
             AND l.spent + v.quantity <= l.granted
           RETURNING l.subscription_id, l.feature_id, l.period_start
        )
-       SELECT 'event' AS kind, id::text, subscription_id, idempotency_key,
+       SELECT 'event' AS kind, subscription_id, idempotency_key,
               NULL::uuid AS feature_id, NULL::timestamptz AS period_start
          FROM written
        UNION ALL
-       SELECT 'lease', NULL, subscription_id, NULL, feature_id, period_start FROM spent`,
+       SELECT 'lease', subscription_id, NULL, feature_id, period_start FROM spent`,
       [
         c.subs,
         c.features,
@@ -162,9 +164,9 @@ export class BufferedUsageRepository {
         leases.map((l) => l.counter.featureId),
         leases.map((l) => l.counter.periodStart),
         leases.map((l) => l.quantity.toString()),
+        batchNo.toString(),
       ],
     );
-    let maxId = 0n;
     const keysWritten = new Set<string>();
     const leasesSpent = new Set<string>();
     for (const row of rows) {
@@ -172,7 +174,6 @@ export class BufferedUsageRepository {
         leasesSpent.add(keyOf(row as { subscription_id: string; feature_id: string; period_start: Date }));
         continue;
       }
-      if (BigInt(row.id!) > maxId) maxId = BigInt(row.id!);
       if (row.idempotency_key !== null) keysWritten.add(`${row.subscription_id}/${row.idempotency_key}`);
     }
     // A batch never holds one key twice (the strategy holds a repeat back), so a keyed event
@@ -182,7 +183,7 @@ export class BufferedUsageRepository {
       const key = item.event.idempotencyKey;
       if (key !== null && !keysWritten.has(`${item.event.subscriptionId}/${key}`)) duplicates.push(ord);
     });
-    return { duplicates, shortLeases: [...spend.keys()].filter((key) => !leasesSpent.has(key)), maxId };
+    return { duplicates, shortLeases: [...spend.keys()].filter((key) => !leasesSpent.has(key)) };
   }
 
   /** The lease as the database has it (after another instance may have shrunk it). */
@@ -271,13 +272,13 @@ export class BufferedUsageRepository {
   }
 
   /**
-   * Moves an instance's accepted events with ids in (after, upTo] from its leases into the counter
+   * Moves an instance's accepted events of batches (flushed_through, upTo] from its leases into the counter
    * rows, in one statement: `used` grows and `reserved` shrinks by the same amount, and the
    * instance's watermark moves past them, so each event is flushed exactly once — also when the
    * instance died and another one flushes for it.
    */
   async flush(manager: EntityManager, instanceId: string, upTo: bigint | null): Promise<FlushedCounter[]> {
-    const limit = (upTo ?? BigInt(MAX_EVENT_ID)).toString();
+    const limit = (upTo ?? BigInt(MAX_BATCH_NO)).toString();
     // Locks in the order every other transaction takes them — the instance, then its counters in
     // key order — since the statement below updates counters and leases in whatever order its
     // plan visits them. (A batch holds its instance row, then counters; a lease request holds a
@@ -288,7 +289,7 @@ export class BufferedUsageRepository {
         WHERE (c.subscription_id, c.feature_id, c.period_start) IN (
                 SELECT DISTINCT e.subscription_id, e.feature_id, e.period_start
                   FROM usage_events e JOIN usage_instances i ON i.id = e.instance_id
-                 WHERE e.instance_id = $1 AND e.id > i.flushed_through AND e.id <= $2
+                 WHERE e.instance_id = $1 AND e.batch_no > i.flushed_through AND e.batch_no <= $2
                 UNION
                 SELECT subscription_id, feature_id, period_start FROM usage_leases WHERE instance_id = $1)
         ORDER BY c.subscription_id, c.feature_id, c.period_start
@@ -300,9 +301,9 @@ export class BufferedUsageRepository {
         `WITH inst AS (
            SELECT flushed_through FROM usage_instances WHERE id = $1 FOR UPDATE
          ), ev AS (
-           SELECT e.subscription_id, e.feature_id, e.period_start, sum(e.quantity) AS q, max(e.id) AS last_id
+           SELECT e.subscription_id, e.feature_id, e.period_start, sum(e.quantity) AS q, max(e.batch_no) AS last_batch
              FROM usage_events e, inst
-            WHERE e.instance_id = $1 AND e.id > inst.flushed_through AND e.id <= $2
+            WHERE e.instance_id = $1 AND e.batch_no > inst.flushed_through AND e.batch_no <= $2
             GROUP BY 1, 2, 3
          ), counted AS (
            UPDATE usage_counters c
@@ -318,7 +319,7 @@ export class BufferedUsageRepository {
             WHERE l.instance_id = $1 AND l.subscription_id = ev.subscription_id
               AND l.feature_id = ev.feature_id AND l.period_start = ev.period_start
          ), marked AS (
-           UPDATE usage_instances SET flushed_through = (SELECT max(last_id) FROM ev)
+           UPDATE usage_instances SET flushed_through = (SELECT max(last_batch) FROM ev)
             WHERE id = $1 AND EXISTS (SELECT 1 FROM ev)
          )
          SELECT subscription_id, feature_id, period_start, used::text, q::text FROM counted`,

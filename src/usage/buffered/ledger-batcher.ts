@@ -17,8 +17,15 @@ export type BatchOutcome =
   /** Another instance took back this instance's unspent lease: reserve again and resubmit. */
   | { kind: 'lease_lost' };
 
+/** Enough to keep the database busy while the next batch fills; more only adds lock waits. */
+const MAX_BATCHES_IN_FLIGHT = 3;
+
+function release(items: Waiting[]): void {
+  for (const { item } of items) item.counter.writing -= item.quantity;
+}
+
 type AttemptResult =
-  | { committed: Waiting[]; closed: Waiting[]; usedAfter: bigint[]; maxId: bigint }
+  | { committed: Waiting[]; closed: Waiting[]; usedAfter: bigint[] }
   /** Events to answer with `outcome` and leave out of the batch, which is then written again. */
   | { drop: Waiting[]; outcome: 'duplicate' | 'lease_lost' };
 
@@ -37,20 +44,23 @@ export const unavailable = () =>
  * Group commit for the ledger. Events arriving together are written with one multi-row INSERT
  * in one transaction; each caller's promise settles only after that commit, so no event is
  * acknowledged before it is durable. A batch closes after USAGE_BATCH_MAX_EVENTS events or
- * USAGE_BATCH_MAX_WAIT_MS after its first one. Batches of one instance run one after another:
- * that keeps its ledger ids in commit order, which the flush watermark relies on.
+ * USAGE_BATCH_MAX_WAIT_MS after its first one. Up to MAX_BATCHES_IN_FLIGHT batches are written
+ * at once; each carries a batch number, and the flush moves only batches below the lowest number
+ * still being written (flushableThrough), so a batch that commits late is never skipped.
  */
 @Injectable()
 export class LedgerBatcher {
   private queue: Waiting[] = [];
-  private running: Promise<void> | undefined;
+  private readonly running = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   /** While above zero, a batch request is handing its events over: keep the batch open for them. */
   private corked = 0;
-  /** Events in the batch being written (for the pending-events gauge). */
+  /** Events in batches being written (for the pending-events gauge). */
   private writing = 0;
-  /** The largest ledger id this instance has committed: flushing up to it flushes only committed events. */
-  lastCommittedId = 0n;
+  /** Batch numbers are this instance's own, handed out in order; see flushableThrough. */
+  private lastBatchNo = 0n;
+  /** Numbers of batches whose transaction has not ended (committed or rolled back) yet. */
+  private readonly unsettled = new Set<bigint>();
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -60,6 +70,16 @@ export class LedgerBatcher {
     private readonly metrics: BufferedMetrics,
   ) {
     metrics.watchPending(() => this.queue.length + this.writing);
+  }
+
+  /**
+   * The highest batch number below which every batch of this instance has ended: the flush may
+   * move everything up to it, and no later commit can land behind it.
+   */
+  get flushableThrough(): bigint {
+    let lowest = this.lastBatchNo + 1n;
+    for (const n of this.unsettled) if (n < lowest) lowest = n;
+    return lowest - 1n;
   }
 
   submit(item: PendingEvent): Promise<BatchOutcome> {
@@ -84,31 +104,34 @@ export class LedgerBatcher {
 
   /** Settles when every event submitted so far has been written (or refused). */
   async drain(): Promise<void> {
-    while (this.running || this.queue.length > 0) {
-      if (!this.running) this.start();
-      await this.running;
+    while (this.running.size > 0 || this.queue.length > 0) {
+      if (this.running.size === 0) this.start();
+      await Promise.all(this.running);
     }
   }
 
   private schedule(): void {
-    if (this.running) return; // the running batch starts the next one when it ends
+    if (this.queue.length === 0 || this.running.size >= MAX_BATCHES_IN_FLIGHT) return;
     if (this.queue.length >= this.config.usageBatchMaxEvents) return this.start();
-    if (this.corked > 0 || this.queue.length === 0) return;
+    if (this.corked > 0) return;
     this.timer ??= setTimeout(() => this.start(), this.config.usageBatchMaxWaitMs);
   }
 
   private start(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.running || this.queue.length === 0) return;
+    if (this.running.size >= MAX_BATCHES_IN_FLIGHT || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.config.usageBatchMaxEvents);
-    this.writing = batch.length;
-    this.running = this.write(batch).finally(() => {
-      this.running = undefined;
-      this.writing = 0;
+    this.writing += batch.length;
+    const written: Promise<void> = this.write(batch).finally(() => {
+      this.running.delete(written);
+      this.writing -= batch.length;
       // Events that queued while this batch was writing have waited long enough.
       if (this.queue.length > 0) this.start();
     });
+    this.running.add(written);
+    // Room for another batch: let the ones queuing meanwhile go too, after the usual wait.
+    this.schedule();
   }
 
   private async write(batch: Waiting[]): Promise<void> {
@@ -129,32 +152,53 @@ export class LedgerBatcher {
     const instanceId = this.instance.id;
     if (!instanceId) throw unavailable();
     const items = batch.map((w) => w.item);
-    const result = await inTransaction<AttemptResult>(this.db, async (manager) => {
-      const open = await this.repository.openEvents(manager, instanceId, items);
-      if (!open) throw unavailable();
-      const live = batch.filter((_, i) => open.has(i));
-      const closed = batch.filter((_, i) => !open.has(i));
-      if (live.length === 0) return { committed: [], closed, usedAfter: [], maxId: 0n };
+    const batchNo = ++this.lastBatchNo;
+    this.unsettled.add(batchNo);
+    let reserved: Waiting[] = [];
+    let result: AttemptResult;
+    try {
+      result = await inTransaction<AttemptResult>(this.db, async (manager) => {
+        // A deadlock retry starts over: what the failed try had put down as writing is taken back.
+        release(reserved);
+        reserved = [];
+        const open = await this.repository.openEvents(manager, instanceId, items);
+        if (!open) throw unavailable();
+        const live = batch.filter((_, i) => open.has(i));
+        const closed = batch.filter((_, i) => !open.has(i));
+        if (live.length === 0) return { committed: [], closed, usedAfter: [] };
 
-      const usedAfter = this.usedAfter(live);
-      const written = await this.repository.writeBatch(manager, instanceId, live.map((w) => w.item), usedAfter);
-      if (written.duplicates.length > 0) {
-        throw new Rollback<AttemptResult>({ drop: written.duplicates.map((i) => live[i]), outcome: 'duplicate' });
-      }
-      if (written.shortLeases.length > 0) {
-        const short = new Set(written.shortLeases);
-        const drop = live.filter((w) => short.has(w.item.counter.key));
-        throw new Rollback<AttemptResult>({ drop, outcome: 'lease_lost' });
-      }
-      return { committed: live, closed, usedAfter, maxId: written.maxId };
-    });
+        const usedAfter = this.usedAfter(live);
+        reserved = live;
+        for (const { item } of live) item.counter.writing += item.quantity;
+        const written = await this.repository.writeBatch(
+          manager,
+          instanceId,
+          live.map((w) => w.item),
+          usedAfter,
+          batchNo,
+        );
+        if (written.duplicates.length > 0) {
+          throw new Rollback<AttemptResult>({ drop: written.duplicates.map((i) => live[i]), outcome: 'duplicate' });
+        }
+        if (written.shortLeases.length > 0) {
+          const short = new Set(written.shortLeases);
+          const drop = live.filter((w) => short.has(w.item.counter.key));
+          throw new Rollback<AttemptResult>({ drop, outcome: 'lease_lost' });
+        }
+        return { committed: live, closed, usedAfter };
+      });
+    } finally {
+      // Ended either way: committed, or rolled back with nothing of it in the ledger.
+      release(reserved);
+      reserved = [];
+      this.unsettled.delete(batchNo);
+    }
 
     if ('drop' in result) {
       if (result.outcome === 'lease_lost') await this.resyncLeases(instanceId, result.drop);
       for (const w of result.drop) w.resolve({ kind: result.outcome });
       return batch.filter((w) => !result.drop.includes(w));
     }
-    if (result.maxId > this.lastCommittedId) this.lastCommittedId = result.maxId;
     if (result.committed.length > 0) this.metrics.batchCommitted(result.committed.length);
     result.committed.forEach((w, i) => {
       w.item.counter.inFlight -= w.item.quantity;
@@ -165,12 +209,15 @@ export class LedgerBatcher {
     return [];
   }
 
-  /** What each event reports as `used`: flushed + this instance's unflushed + the batch before it. */
+  /**
+   * What each event reports as `used`: flushed + this instance's unflushed + what its other
+   * batches are writing + the events before it in this batch.
+   */
   private usedAfter(live: Waiting[]): bigint[] {
     const running = new Map<string, bigint>();
     return live.map(({ item }) => {
       const c = item.counter;
-      const before = running.get(c.key) ?? c.dbUsed + c.unflushed;
+      const before = running.get(c.key) ?? c.dbUsed + c.unflushed + c.writing;
       const after = before + item.quantity;
       running.set(c.key, after);
       return after;

@@ -14,6 +14,8 @@ export interface LocalCounter {
   unflushed: bigint;
   /** Reserved for events waiting in a batch that has not committed yet. */
   inFlight: bigint;
+  /** Of those, the ones in a batch transaction right now (to number `used` across batches). */
+  writing: bigint;
   /** The lease: quota this instance may accept without asking the database. Equals lease.granted. */
   granted: bigint;
   /** A lease request in progress; concurrent events wait for it instead of asking again. */

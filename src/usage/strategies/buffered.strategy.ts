@@ -247,6 +247,7 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
       dbUsed: BigInt(row.used),
       unflushed: 0n,
       inFlight: 0n,
+      writing: 0n,
       granted: 0n,
       exhaustedUntil: 0,
       freeSeen: 0n,
@@ -271,7 +272,7 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
       await this.instance.register();
     }
     const id = this.instance.id!;
-    const upTo = this.batcher.lastCommittedId;
+    const upTo = this.batcher.flushableThrough;
     const flushed = await inTransaction(this.db, (m) => this.repository.flush(m, id, upTo));
     for (const f of flushed) {
       const c = this.counters.get(f.key);
