@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO8601, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
 /** Optional, but not nullable: null is a malformed value, not a missing one (@IsOptional lets null through). */
@@ -16,6 +17,7 @@ export class RecordUsageDto {
   feature: string;
 
   /** Whole units, 1 to 2^53 − 1 (the largest a JSON number carries exactly); default 1. */
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, default: 1 })
   @IfPresent()
   @IsInt()
   @Min(1)
