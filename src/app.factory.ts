@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module';
+import { ApiKeys } from './auth/api-keys';
 import { ApiExceptionFilter } from './common/errors/api-exception.filter';
 import { createValidationPipe } from './common/validation';
 import { TallyConfig } from './config/config';
@@ -67,6 +68,19 @@ export async function createApp(config: TallyConfig, options: AppOptions | false
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     done();
+  });
+  // /v1 needs a key before anything else about the request is looked at: a request without one
+  // is 401 whatever its body, content type or route (the guard alone runs after all of those).
+  const keys = new ApiKeys(config.apiKeys);
+  const errors = new ApiExceptionFilter();
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (keys.open || !(request.url === '/v1' || request.url.startsWith('/v1/') || request.url.startsWith('/v1?'))) return;
+    try {
+      keys.verify(request.headers.authorization);
+    } catch (error) {
+      const { body, headers } = errors.toBody(error);
+      return reply.code(body.statusCode).headers(headers).send(body);
+    }
   });
   const routes: ServedRoute[] = [];
   routeTables.set(app, routes);

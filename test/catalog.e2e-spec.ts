@@ -138,6 +138,16 @@ describe('catalog', () => {
       expect(again.body).toMatchObject({ code: 'already_exists' });
     });
 
+    it('take If-Match: * as whatever version the plan has now', async () => {
+      const f = await createFeature();
+      const plan = await createPlan({ interval: 'month', charges: [{ feature: f.key }] });
+      const res = await t.http().patch(`/v1/plans/${plan.key}`).set('if-match', '*').send({ name: 'Any' });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ name: 'Any', version: 2 });
+      const zero = await t.http().patch(`/v1/plans/${plan.key}`).set('if-match', '0').send({ name: 'No' });
+      expect(zero.status).toBe(412);
+    });
+
     it('are edited with If-Match, quoted or not; stale is 412, missing is 428', async () => {
       const f = await createFeature();
       const plan = await createPlan({ interval: 'month', charges: [{ feature: f.key, limit: 10 }] });

@@ -47,6 +47,22 @@ describe('API keys', () => {
     }
   });
 
+  it('answers 401 before looking at the body, content type or route of a /v1 request', async () => {
+    const requests = [
+      t.http().post('/v1/usage').set('content-type', 'application/json'), // empty JSON body
+      t.http().post('/v1/usage').set('content-type', 'application/json').send('{"broken'),
+      t.http().post('/v1/features').set('content-type', 'text/plain').send('x'),
+      t.http().patch('/v1/usage'), // no such route
+      t.http().get('/v1/no-such-thing'),
+    ];
+    for (const res of await Promise.all(requests)) {
+      expect({ status: res.status, body: res.body }).toEqual({
+        status: 401,
+        body: { statusCode: 401, code: 'unauthorized', message: expect.any(String) },
+      });
+    }
+  });
+
   it('lets each /v1 route through with either right key (whatever the route then answers)', async () => {
     for (const route of v1Routes) {
       for (const key of [KEY, OTHER_KEY]) {

@@ -67,9 +67,13 @@ function checkMoneyAndPricing(dto: { baseFee?: unknown; charges?: ChargeDto[] },
   if (problems.length > 0) throw validationFailed(problems);
 }
 
-/** Accepts `3`, `"3"` and `W/"3"`; anything else matches no version. */
+/** `If-Match: *`: whatever version the plan has now (RFC 9110). Versions themselves start at 1. */
+const ANY_VERSION = -2;
+
+/** Accepts `3`, `"3"`, `W/"3"` and `*`; anything else matches no version. */
 export function parseIfMatch(header: string | undefined): number | undefined | null {
   if (header === undefined || header.trim() === '') return undefined;
+  if (header.trim() === '*') return ANY_VERSION;
   const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header.trim());
   return match ? Number(match[1]) : null;
 }
@@ -120,7 +124,7 @@ export class PlansService {
         `UPDATE plans
             SET name = coalesce($3, name), base_fee = coalesce($4, base_fee),
                 version = version + 1, updated_at = now()
-          WHERE key = $1 AND version = $2
+          WHERE key = $1 AND (version = $2 OR $2 = ${ANY_VERSION})
           RETURNING id, version, base_fee, now() AS effective_from`,
         [key, expected ?? -1, dto.name ?? null, dto.baseFee ?? null],
       );
