@@ -8,6 +8,8 @@ export interface CounterRow {
   limit: string | null;
   version: number;
   closed_at: Date | null;
+  /** The subscription was cancelled with an end at or before the event's occurredAt. */
+  ended: boolean;
 }
 
 export interface RecordedEvent {
@@ -60,16 +62,25 @@ export class UsageRepository {
     return true;
   }
 
+  /**
+   * The event's counter, and whether its subscription had ended by the event's occurredAt.
+   * Inside a counting transaction the subscription row is share-locked, so a concurrent
+   * cancellation waits for the count to commit, or the count sees the end; `lock` also takes
+   * the counter row lock (the pessimistic strategy).
+   */
   async findCounter(
     event: UsageEvent,
     manager: EntityManager = this.db.manager,
-    lock = false,
+    { lock = false, holdSubscription = false } = {},
   ): Promise<CounterRow | undefined> {
+    const locks = [lock ? 'FOR UPDATE OF c' : '', holdSubscription || lock ? 'FOR SHARE OF s' : ''].join(' ');
     const [row] = await manager.query(
-      `SELECT used, "limit", version, closed_at FROM usage_counters
-        WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3
-        ${lock ? 'FOR UPDATE' : ''}`,
-      [event.subscriptionId, event.featureId, event.periodStart],
+      `SELECT c.used, c."limit", c.version, c.closed_at,
+              (s.ends_at IS NOT NULL AND s.ends_at <= $4) AS ended
+         FROM usage_counters c JOIN subscriptions s ON s.id = c.subscription_id
+        WHERE c.subscription_id = $1 AND c.feature_id = $2 AND c.period_start = $3
+        ${locks}`,
+      [event.subscriptionId, event.featureId, event.periodStart, event.occurredAt],
     );
     return row;
   }

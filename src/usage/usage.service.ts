@@ -284,6 +284,9 @@ export class UsageService {
       if (original) return this.duplicateOf(event);
     }
     const counter = await this.usage.findCounter(event);
+    if (counter?.ended) {
+      throw periodClosed(`the subscription ended before occurredAt ${event.occurredAt.toISOString()}`);
+    }
     if (!counter || counter.closed_at) {
       throw periodClosed(`the period starting ${event.periodStart.toISOString()} is closed (invoiced)`, {
         periodStart: event.periodStart.toISOString(),

@@ -25,8 +25,11 @@ export class AtomicStrategy implements UsageStrategy {
           WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3
             AND closed_at IS NULL
             AND ("limit" IS NULL OR used + $4 <= "limit")
+            -- Share-locks the subscription: a concurrent cancellation waits, or is seen here.
+            AND EXISTS (SELECT 1 FROM subscriptions s
+                         WHERE s.id = $1 AND (s.ends_at IS NULL OR s.ends_at > $5) FOR SHARE)
           RETURNING used, "limit"`,
-        [event.subscriptionId, event.featureId, event.periodStart, event.quantity],
+        [event.subscriptionId, event.featureId, event.periodStart, event.quantity, event.occurredAt],
       );
       if (!counted) return { kind: 'refused' } as const;
       if (!(await this.usage.insertEvent(manager, event, counted.used))) throw new Rollback({ kind: 'duplicate' });

@@ -45,8 +45,8 @@ export class OptimisticStrategy implements UsageStrategy {
   /** One read-check-write on one connection; 'conflict' when another writer got there first. */
   private attempt(event: UsageEvent): Promise<CountResult | 'conflict'> {
     return inTransaction(this.db, async (manager) => {
-      const counter = await this.usage.findCounter(event, manager);
-      if (!counter || counter.closed_at) return { kind: 'refused' } as const;
+      const counter = await this.usage.findCounter(event, manager, { holdSubscription: true });
+      if (!counter || counter.closed_at || counter.ended) return { kind: 'refused' } as const;
       const used = BigInt(counter.used) + BigInt(event.quantity);
       if (counter.limit !== null && used > BigInt(counter.limit)) return { kind: 'refused' } as const;
       // TypeORM's save() does not check @VersionColumn on update; the WHERE clause here does.

@@ -19,8 +19,8 @@ export class PessimisticStrategy implements UsageStrategy {
 
   count(event: UsageEvent): Promise<CountResult> {
     return inTransaction(this.db, async (manager) => {
-      const counter = await this.usage.findCounter(event, manager, true);
-      if (!counter || counter.closed_at) return { kind: 'refused' } as const;
+      const counter = await this.usage.findCounter(event, manager, { lock: true });
+      if (!counter || counter.closed_at || counter.ended) return { kind: 'refused' } as const;
       const used = BigInt(counter.used) + BigInt(event.quantity);
       if (counter.limit !== null && used > BigInt(counter.limit)) return { kind: 'refused' } as const;
       await manager.query(
