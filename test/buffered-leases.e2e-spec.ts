@@ -46,6 +46,18 @@ async function threeProcesses(databaseUrl: string) {
   return { servers, ids };
 }
 
+
+/** After every process has stopped: exactly the limit counted, flushed and in the ledger, no lease left. */
+async function expectSettledAtLimit(databaseUrl: string, subscriptionId: string): Promise<void> {
+  expect(await totals(databaseUrl, subscriptionId)).toEqual({
+    used: LIMIT,
+    reserved: 0,
+    limit: LIMIT,
+    events: LIMIT,
+    quantity: LIMIT,
+  });
+  expect(await instances(databaseUrl)).toEqual([]);
+}
 it('3 processes, limit 1000, 5000 concurrent events spread over them → exactly 1000 accepted', async () => {
   const db = await createTestDatabase();
   drops.push(db.drop);
@@ -69,14 +81,7 @@ it('3 processes, limit 1000, 5000 concurrent events spread over them → exactly
   expect(await totals(db.url, m.subscriptionId)).toMatchObject({ events: LIMIT, quantity: LIMIT });
 
   for (const exit of await Promise.all(servers.map((s) => s.stop()))) expect(exit).toEqual({ code: 0, signal: null });
-  expect(await totals(db.url, m.subscriptionId)).toEqual({
-    used: LIMIT,
-    reserved: 0,
-    limit: LIMIT,
-    events: LIMIT,
-    quantity: LIMIT,
-  });
-  expect(await instances(db.url)).toEqual([]);
+  await expectSettledAtLimit(db.url, m.subscriptionId);
 });
 
 it('kill -9 one of 3 processes mid-run: its unspent slice returns to the survivors; exactly 1000 accepted in all', async () => {
@@ -171,14 +176,7 @@ it('kill -9 one of 3 processes mid-run: its unspent slice returns to the survivo
   expect(accepted.size).toBe(LIMIT);
   const ledger = await ledgerKeys(db.url, m.subscriptionId);
   expect([...ledger.keys()].sort()).toEqual([...accepted].sort());
-  expect(await totals(db.url, m.subscriptionId)).toEqual({
-    used: LIMIT,
-    reserved: 0,
-    limit: LIMIT,
-    events: LIMIT,
-    quantity: LIMIT,
-  });
-  expect(await instances(db.url)).toEqual([]);
+  await expectSettledAtLimit(db.url, m.subscriptionId);
   console.log(
     `leases: victim held ${unspent} unspent at the kill (${acceptedAtKill} accepted by then); run ${JSON.stringify(statusCounts(run.map((s) => s.outcome)))}, ` +
       `retries ${JSON.stringify(statusCounts(retries))}, more ${JSON.stringify(statusCounts(more.map((x) => x.outcome)))}`,
