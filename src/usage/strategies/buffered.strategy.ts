@@ -199,7 +199,10 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
     if (counter.exhaustedUntil === Number.MAX_SAFE_INTEGER) return this.closed(event);
     // Events ahead of this one that hold a reservation are as good as counted: include them.
     const mine = counter.dbUsed + counter.unflushed;
-    const used = (counter.acceptedSeen > mine ? counter.acceptedSeen : mine) + counter.inFlight;
+    let used = (counter.acceptedSeen > mine ? counter.acceptedSeen : mine) + counter.inFlight;
+    // The figures come from snapshots taken at different moments; what was accepted can never
+    // pass the limit (the leases hold it), so neither may the figure reported.
+    if (used > counter.limit!) used = counter.limit!;
     return limitExceeded(event.featureKey, used.toString(), counter.limit!.toString(), quantity.toString());
   }
 
