@@ -17,7 +17,7 @@ import { createApp } from '../src/app.factory';
 import { BillingRollupService } from '../src/billing/rollup/billing-rollup.service';
 import { periodByIndex } from '../src/catalog/subscriptions/billing-period';
 import { loadConfig } from '../src/config/config';
-import { EmbeddedDatabase } from '../src/database/embedded-database';
+import { EmbeddedDatabase } from '../src/database/embedded/embedded-database';
 
 const DEFAULT_SIZES = [1_000, 10_000, 100_000];
 const MB = 1024 * 1024;

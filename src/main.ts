@@ -2,10 +2,17 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
 import { ConfigError, TallyConfig, loadConfig } from './config/config';
-import { EmbeddedDatabase } from './database/embedded-database';
+import { EmbeddedDatabase } from './database/embedded/embedded-database';
+import { EmbeddedDatabaseError } from './database/embedded/embedded-database.error';
 import { DrainService } from './lifecycle/drain.service';
 import { EarlyLogger } from './logging/early-logger';
 import { createRootLogger } from './logging/root-logger';
+
+/** One line on stderr and exit 1: for causes the operator fixes by a setting, not a stack trace. */
+function exitWith(message: string): never {
+  process.stderr.write(`tally: ${message}\n`);
+  process.exit(1);
+}
 
 function configOrExit(): TallyConfig {
   try {
@@ -13,8 +20,7 @@ function configOrExit(): TallyConfig {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // One line naming the variable; no stack trace for a typo in configuration.
-    process.stderr.write(`tally: invalid configuration: ${error.message}\n`);
-    process.exit(1);
+    exitWith(`invalid configuration: ${error.message}`);
   }
 }
 
@@ -28,10 +34,18 @@ async function bootstrap(): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   if (!config.databaseUrl) {
     embedded = new EmbeddedDatabase(config.embeddedDataDir, config.embeddedPort);
-    config = { ...config, databaseUrl: await embedded.start() };
+    try {
+      config = { ...config, databaseUrl: await embedded.start() };
+    } catch (error) {
+      if (error instanceof EmbeddedDatabaseError) exitWith(error.message);
+      throw error;
+    }
   }
 
-  const app = await createApp(config, { logger: root });
+  const app = await createApp(config, { logger: root }).catch(async (error) => {
+    await embedded?.stop();
+    throw error;
+  });
 
   // Signals are handled here rather than with enableShutdownHooks(), so that the steps run in this
   // order, each once the one before has finished:
@@ -67,7 +81,12 @@ async function bootstrap(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
-  await app.listen(config.port, config.host);
+  await app.listen(config.port, config.host).catch(async (error: NodeJS.ErrnoException) => {
+    await app.close();
+    await embedded?.stop();
+    if (error.code === 'EADDRINUSE') exitWith(`port ${config.port} on ${config.host} is taken by another program: set PORT`);
+    throw error;
+  });
   logger.log(`listening on http://${config.host}:${config.port}`);
 }
 

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { EmbeddedDatabase, freePort } from '../../src/database/embedded-database';
+import { EmbeddedDatabase, freePort } from '../../src/database/embedded/embedded-database';
 
 /**
  * A fresh database for a benchmark: on DATABASE_URL's server when set, else on an embedded

@@ -3,21 +3,19 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..', '..');
-const EMBEDDED = join(ROOT, 'dist', 'src', 'database', 'embedded-database.js');
+const EMBEDDED = join(ROOT, 'dist', 'src', 'database', 'embedded', 'embedded-database.js');
 
-// Runs outside jest's module sandbox, where the package's ES module loads with a plain import().
+// The built module, as `npm start` runs it.
 const SCRIPT = `
 const { EmbeddedDatabase } = require(${JSON.stringify(EMBEDDED)});
-const db = new EmbeddedDatabase(process.env.PG_DIR, Number(process.env.PG_PORT), true);
-// Registered before start(), which drops the signal handlers that appear while it loads the package.
+const db = new EmbeddedDatabase(process.env.PG_DIR, Number(process.env.PG_PORT));
 process.once('SIGTERM', () => db.stop().then(() => process.exit(0), () => process.exit(1)));
 db.start().then(() => process.stdout.write('\\nready\\n'), (error) => { console.error(error); process.exit(1); });
 `;
 
 /**
- * An embedded PostgreSQL of a test's own, in a child process (jest's sandbox cannot import the
- * package), that the test can stop and start again on the same data folder and port: a real
- * outage, not a mock. Needs the build (`npx nest build`).
+ * An embedded PostgreSQL of a test's own, in a child process, that the test can stop and start
+ * again on the same data folder and port: a real outage, not a mock. Needs the build (`npx nest build`).
  */
 export class EmbeddedServerProcess {
   private child: ChildProcess | undefined;

@@ -1,4 +1,4 @@
-import { EmbeddedDatabase } from '../../src/database/embedded-database';
+import { EmbeddedDatabase } from '../../src/database/embedded/embedded-database';
 
 /**
  * With DATABASE_URL set, the suite runs against that server. Without it, a throwaway embedded
@@ -9,4 +9,11 @@ export default async function globalSetup(): Promise<void> {
   const server = await EmbeddedDatabase.throwaway('tally-test-');
   process.env.DATABASE_URL = server.url;
   (globalThis as any).__tallyEmbedded = server;
+  // Interrupted (Ctrl-C, a CI timeout), jest ends without its teardown: remove the server here.
+  // A run killed outright leaves its folder to the next run's throwaway(), which removes it.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      void server.stop().finally(() => process.exit(130));
+    });
+  }
 }

@@ -1,4 +1,4 @@
-import { EmbeddedDatabase } from '../../src/database/embedded-database';
+import { EmbeddedDatabase } from '../../src/database/embedded/embedded-database';
 
 export default async function globalTeardown(): Promise<void> {
   const server = (globalThis as any).__tallyEmbedded as EmbeddedDatabase | undefined;

@@ -35,7 +35,12 @@ export interface ServerProcess {
 }
 
 export interface StartOptions {
+  /** '' : no DATABASE_URL, the server starts its embedded PostgreSQL (EMBEDDED_PG_DIR, EMBEDDED_PG_PORT in env). */
   databaseUrl: string;
+  /** Another build's main.js (a copy of the project elsewhere); the default is this checkout's. */
+  main?: string;
+  /** The working folder (a relative EMBEDDED_PG_DIR is resolved from it); this checkout by default. */
+  cwd?: string;
   /** Extra environment (USAGE_FLUSH_INTERVAL_MS, …); values override the defaults below. */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
@@ -63,7 +68,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Spawns the server and resolves once it answers HTTP (GET of an unknown feature → 404). */
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npx nest build\` first (npm test does)`);
+  const main = options.main ?? MAIN;
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npx nest build\` first (npm test does)`);
   // A port found free may be taken before the child binds it: try again with another one.
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -90,7 +96,8 @@ async function spawnOnce(options: StartOptions, port: number): Promise<ServerPro
     LOG_LEVEL: 'warn',
     ...options.env,
   };
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const main = options.main ?? MAIN;
+  const child = spawn(process.execPath, [main], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
 
   let log = '';
