@@ -3,6 +3,7 @@ import { BufferedMetering1764000100000 } from './1764000100000-BufferedMetering'
 import { Invoices1764100000000 } from './1764100000000-Invoices';
 import { LedgerWithoutForeignKeys1764200000000 } from './1764200000000-LedgerWithoutForeignKeys';
 import { LedgerBatchNumbers1764300000000 } from './1764300000000-LedgerBatchNumbers';
+import { CounterTerms1764400000000 } from './1764400000000-CounterTerms';
 
 /** Every migration, oldest first. Listed by hand so that ts-jest, ts-node and the build all load the same set. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   Invoices1764100000000,
   LedgerWithoutForeignKeys1764200000000,
   LedgerBatchNumbers1764300000000,
+  CounterTerms1764400000000,
 ];

@@ -66,8 +66,8 @@ describe('the naive read-check-write counter', () => {
     const m = await meteredSubscription(t.baseUrl, { limit });
     const [row] = await sql(
       t.databaseUrl,
-      `INSERT INTO usage_counters (subscription_id, feature_id, period_start, period_end, "limit")
-       SELECT $1, f.id, now(), now() + interval '1 month', $3 FROM features f WHERE f.key = $2
+      `INSERT INTO usage_counters (subscription_id, feature_id, period_start, period_end, "limit", plan_version)
+       SELECT $1, f.id, now(), now() + interval '1 month', $3, 1 FROM features f WHERE f.key = $2
        RETURNING subscription_id AS "subscriptionId", feature_id AS "featureId"`,
       [m.subscriptionId, m.feature, limit],
     );

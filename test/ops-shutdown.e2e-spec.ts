@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { meteredSubscription } from './support/fixtures';
 import { parsePrometheusText, sampleValue } from './support/prometheus-text';
 import { ServerProcess, killLeftovers, postJson, startServer, totals } from './support/server-process';
@@ -9,6 +10,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function inFlight(server: ServerProcess): Promise<number> {
   const res = await fetch(`${server.baseUrl}/metrics`);
   return sampleValue(parsePrometheusText(await res.text()), 'tally_http_requests_in_flight');
+}
+
+/**
+ * Holds the row locks of the subscriptions' counters from a connection of the test's own, so that
+ * requests counting on them wait in the database until release(): requests really in flight.
+ */
+async function holdCounters(databaseUrl: string, subscriptionIds: string[]): Promise<() => Promise<void>> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query('SELECT 1 FROM usage_counters WHERE subscription_id = ANY($1::uuid[]) FOR UPDATE', [subscriptionIds]);
+  return async () => {
+    await client.query('COMMIT');
+    await client.end();
+  };
 }
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
@@ -34,9 +50,14 @@ describe('graceful shutdown (SIGTERM to the built server)', () => {
       databaseUrl: db.url,
       env: { SHUTDOWN_TIMEOUT_MS: '20000', LOG_LEVEL: 'info', USAGE_FLUSH_INTERVAL_MS: '60000' },
     });
-    // Slow requests: batches of atomic events, each event its own transaction, one after another.
+    // Slow requests: batches that wait for the counter rows a test connection holds locked. One
+    // event each first, so that the rows exist to be locked.
     const atomic = await meteredSubscription(server.baseUrl, { strategy: 'atomic', limit: null });
     const buffered = await meteredSubscription(server.baseUrl, { strategy: 'buffered', limit: null });
+    for (const m of [atomic, buffered]) {
+      expect((await postJson(server.baseUrl, '/v1/usage', { subscriptionId: m.subscriptionId, feature: m.feature })).status).toBe(201);
+    }
+    const release = await holdCounters(db.url, [atomic.subscriptionId, buffered.subscriptionId]);
     const REQUESTS = 6;
     const EVENTS = 250;
     const events = (m: typeof atomic) =>
@@ -52,6 +73,7 @@ describe('graceful shutdown (SIGTERM to the built server)', () => {
     // Draining: not ready, and a request that comes now is refused (or finds the port closed), not served.
     await until(async () => (await fetch(`${server.baseUrl}/health/ready`).catch(() => undefined))?.status === 503, 'ready 503');
     const late = await postJson(server.baseUrl, '/v1/usage', { subscriptionId: atomic.subscriptionId, feature: atomic.feature });
+    await release();
 
     const answers = await Promise.all(slow);
     const exit = await server.waitForExit(25_000);
@@ -64,7 +86,7 @@ describe('graceful shutdown (SIGTERM to the built server)', () => {
     expect([0, 503]).toContain(late.status);
     if (late.status === 503) expect(late.body).toMatchObject({ statusCode: 503, code: 'unavailable' });
     // Everything answered was written; the buffered counts reached their counter row on the way out.
-    const half = (REQUESTS / 2) * EVENTS;
+    const half = (REQUESTS / 2) * EVENTS + 1;
     expect(await totals(db.url, atomic.subscriptionId)).toMatchObject({ used: half, events: half, quantity: half });
     expect(await totals(db.url, buffered.subscriptionId)).toMatchObject({ used: half, events: half, quantity: half });
 
@@ -82,13 +104,15 @@ describe('graceful shutdown (SIGTERM to the built server)', () => {
   it('exits 1 when the shutdown takes longer than SHUTDOWN_TIMEOUT_MS', async () => {
     const server = await startServer({ databaseUrl: db.url, env: { SHUTDOWN_TIMEOUT_MS: '200' } });
     const m = await meteredSubscription(server.baseUrl, { strategy: 'atomic', limit: null });
-    const events = Array.from({ length: 1000 }, () => ({ subscriptionId: m.subscriptionId, feature: m.feature }));
-    const slow = postJson(server.baseUrl, '/v1/usage/batch', { events }, 60_000);
+    expect((await postJson(server.baseUrl, '/v1/usage', { subscriptionId: m.subscriptionId, feature: m.feature })).status).toBe(201);
+    const release = await holdCounters(db.url, [m.subscriptionId]);
+    const slow = postJson(server.baseUrl, '/v1/usage', { subscriptionId: m.subscriptionId, feature: m.feature }, 60_000);
     await until(async () => (await inFlight(server)) >= 1, 'the request in flight');
     server.kill('SIGTERM');
     const exit = await server.waitForExit(20_000);
     expect(exit).toEqual({ code: 1, signal: null });
     expect(server.output()).toContain('shutdown took longer than SHUTDOWN_TIMEOUT_MS=200');
+    await release();
     await slow;
   });
 });

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CountersModule } from '../usage/counters/counters.module';
 import { InvoicesController } from './invoices/invoices.controller';
 import { InvoicesRepository } from './invoices/invoices.repository';
 import { InvoicesService } from './invoices/invoices.service';
@@ -8,6 +9,7 @@ import { RollupRepository } from './rollup/rollup.repository';
 
 /** Pricing (billing/pricing), rollups of ended periods into invoices (billing/rollup), invoices. */
 @Module({
+  imports: [CountersModule],
   controllers: [RollupController, InvoicesController],
   providers: [BillingRollupService, RollupRepository, InvoicesService, InvoicesRepository],
   exports: [BillingRollupService],

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { CountersModule } from '../usage/counters/counters.module';
 import { CustomersController } from './customers/customers.controller';
 import { Customer } from './customers/customer.entity';
 import { CustomersService } from './customers/customers.service';
@@ -17,7 +18,7 @@ import { SubscriptionsService } from './subscriptions/subscriptions.service';
 
 /** Features, plans, customers and subscriptions: what is metered, for whom, under which limits. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Feature, Plan, PlanVersion, PlanCharge, Customer, Subscription])],
+  imports: [TypeOrmModule.forFeature([Feature, Plan, PlanVersion, PlanCharge, Customer, Subscription]), CountersModule],
   controllers: [FeaturesController, PlansController, CustomersController, SubscriptionsController],
   providers: [FeaturesService, PlansService, CustomersService, SubscriptionsService],
   exports: [SubscriptionsService, FeaturesService],

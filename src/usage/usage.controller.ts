@@ -6,12 +6,16 @@ import { ApiErrors, ApiV1, BODY_ERRORS } from '../openapi/api-errors.decorator';
 import { BatchResultsResponse, PeriodUsageResponse, UsageAnswerResponse } from '../openapi/responses/usage.responses';
 import { RecordUsageBatchDto } from './dto/record-usage-batch.dto';
 import { RecordUsageDto } from './dto/record-usage.dto';
-import { BatchResult, PeriodUsage, UsageAnswer, UsageService } from './usage.service';
+import { BatchResult, UsageBatchService } from './usage-batch.service';
+import { PeriodUsage, UsageAnswer, UsageService } from './usage.service';
 
 @ApiV1('usage')
 @Controller('v1')
 export class UsageController {
-  constructor(private readonly usage: UsageService) {}
+  constructor(
+    private readonly usage: UsageService,
+    private readonly batches: UsageBatchService,
+  ) {}
 
   /** 201 when counted; 200 when the idempotency key was accepted before (nothing counted again). */
   @Post('usage')
@@ -37,7 +41,7 @@ export class UsageController {
   @ApiOkResponse({ type: BatchResultsResponse })
   @ApiErrors(...BODY_ERRORS)
   recordBatch(@Body() dto: RecordUsageBatchDto): Promise<{ results: BatchResult[] }> {
-    return this.usage.recordBatch(dto.events);
+    return this.batches.recordBatch(dto.events);
   }
 
   @Get('subscriptions/:id/usage')

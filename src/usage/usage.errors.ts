@@ -1,4 +1,6 @@
 import { ErrorCode, TallyError } from '../common/errors/tally.error';
+import { CountResult } from './strategies/usage-strategy';
+import { UsageEvent } from './usage-event';
 
 export const limitExceeded = (feature: string, used: string, limit: string, quantity: string) =>
   new TallyError(
@@ -9,3 +11,29 @@ export const limitExceeded = (feature: string, used: string, limit: string, quan
 
 export const periodClosed = (reason: string, details: Record<string, unknown> = {}) =>
   new TallyError(ErrorCode.PeriodClosed, reason, details);
+
+export const contention = (feature: string) =>
+  new TallyError(ErrorCode.Contention, `counter for '${feature}' is contended; nothing was counted, retry later`, {}, { 'retry-after': '1' });
+
+export const unavailable = () =>
+  new TallyError(ErrorCode.Unavailable, 'usage cannot be recorded right now; nothing was counted, retry later', {}, {
+    'retry-after': '1',
+  });
+
+/** The contract's error for a strategy's refusal: the one place a reason becomes a status and a body. */
+export function refusalError(event: UsageEvent, refusal: Extract<CountResult, { kind: 'refused' }>): TallyError {
+  switch (refusal.reason) {
+    case 'limit':
+      return limitExceeded(event.featureKey, refusal.used, refusal.limit ?? '0', event.quantity);
+    case 'ended':
+      return periodClosed(`the subscription ended before occurredAt ${event.occurredAt.toISOString()}`, {
+        periodStart: event.periodStart.toISOString(),
+        periodEnd: event.periodEnd.toISOString(),
+      });
+    case 'closed':
+      return periodClosed(`the period starting ${event.periodStart.toISOString()} is closed (invoiced)`, {
+        periodStart: event.periodStart.toISOString(),
+        periodEnd: event.periodEnd.toISOString(),
+      });
+  }
+}

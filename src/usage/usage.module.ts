@@ -3,21 +3,28 @@ import { CatalogModule } from '../catalog/catalog.module';
 import { BufferedUsageRepository } from './buffered/buffered-usage.repository';
 import { LedgerBatcher } from './buffered/ledger-batcher';
 import { UsageInstance } from './buffered/usage-instance';
+import { CountersModule } from './counters/counters.module';
+import { UsageEventsRepository } from './ledger/usage-events.repository';
 import { AtomicStrategy } from './strategies/atomic.strategy';
 import { BufferedStrategy } from './strategies/buffered.strategy';
 import { OptimisticStrategy } from './strategies/optimistic.strategy';
 import { PessimisticStrategy } from './strategies/pessimistic.strategy';
+import { UsageStrategies } from './strategies/usage-strategies';
+import { UsageBatchService } from './usage-batch.service';
+import { UsageEventResolver } from './usage-event.resolver';
 import { UsageController } from './usage.controller';
-import { UsageRepository } from './usage.repository';
 import { UsageService } from './usage.service';
 
 /** Recording usage against plan limits, exactly once, with the strategy each feature names. */
 @Module({
-  imports: [CatalogModule],
+  imports: [CatalogModule, CountersModule],
   controllers: [UsageController],
   providers: [
     UsageService,
-    UsageRepository,
+    UsageBatchService,
+    UsageEventResolver,
+    UsageEventsRepository,
+    UsageStrategies,
     AtomicStrategy,
     PessimisticStrategy,
     OptimisticStrategy,
@@ -26,6 +33,7 @@ import { UsageService } from './usage.service';
     LedgerBatcher,
     UsageInstance,
   ],
-  exports: [UsageService, UsageRepository, BufferedStrategy],
+  // The readiness check asks the buffered strategy whether its background work runs.
+  exports: [BufferedStrategy],
 })
 export class UsageModule {}

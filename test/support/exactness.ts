@@ -141,5 +141,5 @@ export async function mixedQuantities(target: Target, strategy: string, quantiti
   const usedValues = sortedNumbers(answers.filter((a) => a.status === 201).map((a) => a.body.used));
   expect(new Set(usedValues).size).toBe(usedValues.length);
   expect(usedValues.at(-1) ?? 0).toBe(state.used);
-  return { answers, state };
+  return { answers, state, subscriptionId: m.subscriptionId };
 }

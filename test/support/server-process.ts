@@ -102,7 +102,9 @@ async function spawnOnce(options: StartOptions, port: number): Promise<ServerPro
 
   let log = '';
   const keep = (chunk: Buffer) => {
-    log = (log + chunk.toString('utf8')).slice(-20_000);
+    log += chunk.toString('utf8');
+    // The last part only, from a line's start: the tests parse it line by line.
+    if (log.length > 200_000) log = log.slice(log.indexOf('\n', log.length - 100_000) + 1);
   };
   // Always drained, or a chatty child would block on a full pipe.
   child.stdout!.on('data', keep);

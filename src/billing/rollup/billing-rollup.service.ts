@@ -9,13 +9,23 @@ import { TallyConfig } from '../../config/config';
 import { RollupMetrics } from '../../metrics/rollup.metrics';
 import { duePeriods } from './due-periods';
 import { draftInvoice } from './invoice-draft';
+import { UsageCountersRepository } from '../../usage/counters/usage-counters.repository';
 import {
   FIRST_SUBSCRIPTION_ID,
   NewInvoice,
   PlanVersionTerms,
   RollupRepository,
+  RollupSubscription,
   RollupUnit,
 } from './rollup.repository';
+import { DuePeriod } from './due-periods';
+
+/** A period to invoice, with every version of its plan; the one that governs it is asked for per chunk. */
+interface DueUnit {
+  subscription: RollupSubscription;
+  period: DuePeriod;
+  versions: PlanVersionTerms[];
+}
 
 /** Any fixed 64-bit number no other advisory lock of Tally's uses (migrations hold 7_310_001). */
 export const BILLING_ROLLUP_LOCK = 7_310_002;
@@ -69,6 +79,7 @@ export class BillingRollupService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly rollups: RollupRepository,
+    private readonly counters: UsageCountersRepository,
     @Inject(TALLY_CONFIG) private readonly config: TallyConfig,
     private readonly metrics: RollupMetrics,
   ) {}
@@ -90,7 +101,7 @@ export class BillingRollupService {
     const started = Date.now();
     try {
       const failed = new Set<string>();
-      let chunk: RollupUnit[] = [];
+      let chunk: DueUnit[] = [];
       for await (const unit of this.dueUnits(asOf, failed)) {
         chunk.push(unit);
         if (chunk.length < this.batch.chunkSize) continue;
@@ -140,7 +151,7 @@ export class BillingRollupService {
    * Every due (subscription, period), subscription by subscription in id order and each one's periods
    * oldest first. Pages through subscriptions with a keyset, so memory holds one page at a time.
    */
-  private async *dueUnits(asOf: Date, failed: Set<string>): AsyncGenerator<RollupUnit> {
+  private async *dueUnits(asOf: Date, failed: Set<string>): AsyncGenerator<DueUnit> {
     const plans = new Map<string, PlanVersionTerms[]>();
     let after = FIRST_SUBSCRIPTION_ID;
     for (;;) {
@@ -160,14 +171,15 @@ export class BillingRollupService {
         }
         for (const period of duePeriods(subscription, asOf, this.config.billingGracePeriod)) {
           if (failed.has(subscription.id)) break;
-          yield { subscription, period, terms: versionAt(versions, period.start) };
+          yield { subscription, period, versions };
         }
       }
     }
   }
 
   /** One transaction for the chunk; if it fails, one per period, skipping what cannot be invoiced. */
-  private async invoiceChunk(units: RollupUnit[], failed: Set<string>): Promise<number> {
+  private async invoiceChunk(due: DueUnit[], failed: Set<string>): Promise<number> {
+    const units = await this.governedBy(due);
     if (units.length > 1) {
       try {
         return await this.invoiceUnits(units);
@@ -193,10 +205,35 @@ export class BillingRollupService {
     return created;
   }
 
+  /**
+   * Each period with the plan version that governs it: the one its counters carry, chosen by the
+   * same SQL function when the first of them was created (period_plan_version), so the invoice
+   * is priced by the version the limits were held by.
+   */
+  private async governedBy(due: DueUnit[]): Promise<RollupUnit[]> {
+    const numbers = await this.counters.planVersions(
+      due.map((u) => ({ subscriptionId: u.subscription.id, planId: u.subscription.planId, periodStart: u.period.start, periodEnd: u.period.fullEnd })),
+    );
+    return due.map((u, i) => {
+      const terms = u.versions.find((v) => v.version === numbers[i]);
+      if (!terms) throw new Error(`plan ${u.subscription.planId} has no version ${numbers[i]}`);
+      return { subscription: u.subscription, period: u.period, terms };
+    });
+  }
+
   private async invoiceUnits(units: RollupUnit[]): Promise<number> {
     const created = await inTransaction(this.db, async (manager) => {
       // (1) Close first: this waits out in-flight usage on these counters and turns later usage away.
-      await this.rollups.closePeriods(manager, units);
+      await this.counters.closePeriods(
+        manager,
+        units.map((u) => ({
+          subscriptionId: u.subscription.id,
+          planId: u.subscription.planId,
+          periodStart: u.period.start,
+          periodEnd: u.period.fullEnd,
+          planVersion: u.terms.version,
+        })),
+      );
       // (2) Then read the ledger, in a statement whose snapshot includes everything the close waited for.
       const sums = await this.rollups.ledgerSums(manager, units);
       // (3) Price and write.
@@ -232,16 +269,4 @@ export class BillingRollupService {
       throw new RollupInterrupted(point, error);
     }
   }
-}
-
-/**
- * The plan version in force for a period that begins at `start`: the last one effective by then, or
- * the first one for periods older than the plan. The same rule the usage counters copy their limit
- * by (planVersionAt in usage.repository.ts), compared in microseconds as PostgreSQL compares them.
- */
-function versionAt(versions: PlanVersionTerms[], start: Date): PlanVersionTerms {
-  const startMicros = BigInt(start.getTime()) * 1000n;
-  let chosen = versions[0];
-  for (const v of versions) if (v.effectiveFromMicros <= startMicros && v.version > chosen.version) chosen = v;
-  return chosen;
 }

@@ -19,8 +19,6 @@ export interface RollupSubscription {
 
 export interface PlanVersionTerms {
   version: number;
-  /** effective_from in microseconds since the epoch, compared exactly as PostgreSQL would. */
-  effectiveFromMicros: bigint;
   baseFee: string;
   charges: (ChargeTerms & { limit: string | null })[];
 }
@@ -83,7 +81,6 @@ export class RollupRepository {
   async planVersions(planIds: string[]): Promise<Map<string, PlanVersionTerms[]>> {
     const rows: any[] = await this.db.query(
       `SELECT v.plan_id, v.version, v.base_fee::text AS base_fee,
-              (extract(epoch FROM v.effective_from) * 1000000)::bigint::text AS effective_from_us,
               c.feature_id, f.key AS feature_key, c."limit", c.pricing
          FROM plan_versions v
          LEFT JOIN plan_charges c ON c.plan_id = v.plan_id AND c.version = v.version
@@ -98,7 +95,7 @@ export class RollupRepository {
       plans.set(r.plan_id, versions);
       let terms = versions.at(-1);
       if (!terms || terms.version !== r.version) {
-        terms = { version: r.version, effectiveFromMicros: BigInt(r.effective_from_us), baseFee: r.base_fee, charges: [] };
+        terms = { version: r.version, baseFee: r.base_fee, charges: [] };
         versions.push(terms);
       }
       if (r.feature_id) {
@@ -109,33 +106,7 @@ export class RollupRepository {
   }
 
   /**
-   * Step 1 of a close: marks the counter of every charge of each unit's period closed, creating the
-   * rows that no usage created. The upsert takes each row's lock, so it waits for usage transactions
-   * still counting on those rows; once it returns, every later usage transaction finds closed_at set
-   * (the strategies count only `WHERE closed_at IS NULL`) and is answered 409 period_closed.
-   * Rows are locked in one fixed order so that two closers can never deadlock each other.
-   */
-  async closePeriods(manager: EntityManager, units: readonly RollupUnit[]): Promise<void> {
-    await manager.query(
-      `INSERT INTO usage_counters (subscription_id, feature_id, period_start, period_end, "limit", closed_at)
-       SELECT u.subscription_id, c.feature_id, u.period_start, u.period_end, c."limit", now()
-         FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::uuid[], $5::int[])
-              AS u(subscription_id, period_start, period_end, plan_id, version)
-         JOIN plan_charges c ON c.plan_id = u.plan_id AND c.version = u.version
-        ORDER BY u.subscription_id, c.feature_id, u.period_start
-       ON CONFLICT (subscription_id, feature_id, period_start) DO UPDATE SET closed_at = now()`,
-      [
-        units.map((u) => u.subscription.id),
-        units.map((u) => u.period.start.toISOString()),
-        units.map((u) => u.period.fullEnd.toISOString()),
-        units.map((u) => u.subscription.planId),
-        units.map((u) => u.terms.version),
-      ],
-    );
-  }
-
-  /**
-   * Step 2: each unit's quantities from the ledger, by feature. Run as a new statement after the
+   * Step 2 of a close (after UsageCountersRepository.closePeriods): each unit's quantities from the ledger, by feature. Run as a new statement after the
    * close, so that under READ COMMITTED its snapshot holds every usage transaction the close waited
    * for. Returned by unit index.
    */
@@ -155,7 +126,7 @@ export class RollupRepository {
   }
 
   /**
-   * Step 3: the invoices with their lines. ON CONFLICT on (subscription_id, period_start) makes a
+   * Step 3 of a close: the invoices with their lines. ON CONFLICT on (subscription_id, period_start) makes a
    * second writer of the same period a no-op, whoever it is; returns the ids actually created.
    */
   async insertInvoices(manager: EntityManager, invoices: readonly NewInvoice[]): Promise<Set<string>> {

@@ -3,7 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ErrorCode, TallyError, notFound } from '../../common/errors/tally.error';
 import { isUuid } from '../../common/postgres-errors';
+import { inTransaction } from '../../common/transaction';
 import { invalidField } from '../../common/validation';
+import { UsageCountersRepository } from '../../usage/counters/usage-counters.repository';
 import { Customer } from '../customers/customer.entity';
 import { Plan } from '../plans/plan.entity';
 import { Interval, periodAt, periodByIndex } from './billing-period';
@@ -37,7 +39,10 @@ export interface SubscriptionTerms {
 
 @Injectable()
 export class SubscriptionsService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly counters: UsageCountersRepository,
+  ) {}
 
   async create(dto: CreateSubscriptionDto): Promise<SubscriptionView> {
     const startAt = dto.startAt === undefined ? new Date() : new Date(dto.startAt);
@@ -73,13 +78,18 @@ export class SubscriptionsService {
     } else {
       endsAt = periodAt(terms.startAt, terms.interval, now < terms.startAt ? terms.startAt : now)!.end;
     }
-    // Two concurrent cancels both read an uncancelled subscription; only the one whose UPDATE
-    // matched set the end, the other is told it was already cancelled.
-    const [, affected] = await this.db.query(
-      `UPDATE subscriptions SET ends_at = $2, cancelled_at = $3 WHERE id = $1 AND cancelled_at IS NULL`,
-      [terms.id, endsAt, now],
-    );
-    if (affected === 0) {
+    const cancelled = await inTransaction(this.db, async (manager) => {
+      // Two concurrent cancels both read an uncancelled subscription; only the one whose UPDATE
+      // matched set the end, the other is told it was already cancelled.
+      const [, affected] = await manager.query(
+        `UPDATE subscriptions SET ends_at = $2, cancelled_at = $3 WHERE id = $1 AND cancelled_at IS NULL`,
+        [terms.id, endsAt, now],
+      );
+      // The counts check the end on their counter rows, under the lock they count with.
+      if (affected === 1) await this.counters.endOpen(manager, terms.id, endsAt);
+      return affected === 1;
+    });
+    if (!cancelled) {
       const current = await this.terms(id);
       throw new TallyError(
         ErrorCode.Conflict,

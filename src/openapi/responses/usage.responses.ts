@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { BatchResult, PeriodUsage, UsageAnswer } from '../../usage/usage.service';
+import { BatchResult } from '../../usage/usage-batch.service';
+import { PeriodUsage, UsageAnswer } from '../../usage/usage.service';
 
 export class UsageAnswerResponse implements UsageAnswer {
   @ApiProperty({ enum: [true] })

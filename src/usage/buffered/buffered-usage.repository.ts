@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { inTransaction } from '../../common/transaction';
+import { counterKey } from '../counters/counter-key';
 import { PendingEvent } from './local-counter';
 
 const MAX_BATCH_NO = '9223372036854775807';
@@ -22,7 +23,7 @@ export interface LeaseGrant {
 }
 
 const keyOf = (row: { subscription_id: string; feature_id: string; period_start: Date }) =>
-  `${row.subscription_id}/${row.feature_id}/${new Date(row.period_start).getTime()}`;
+  counterKey({ subscriptionId: row.subscription_id, featureId: row.feature_id, periodStart: new Date(row.period_start) });
 
 /** Columns of a batch as parallel arrays, for unnest(): one statement for the whole batch. */
 function columns(items: PendingEvent[]) {
@@ -57,8 +58,9 @@ export class BufferedUsageRepository {
 
   /**
    * Which events of the batch may still be counted: their counter is open and their subscription
-   * has not ended. The share locks make a concurrent period close (or cancellation) wait for this
-   * batch to commit, so an event is either in the ledger before the close reads it, or refused.
+   * had not ended when they occurred (the end is on the counter row). The share locks make a
+   * concurrent period close or cancellation, which write those rows, wait for this batch to
+   * commit, so an event is either in the ledger before the close reads it, or refused.
    */
   async openEvents(manager: EntityManager, instanceId: string, items: PendingEvent[]): Promise<Set<number> | null> {
     // Each counter once (a batch is mostly a few hot counters), with its subscription's end.
@@ -66,16 +68,15 @@ export class BufferedUsageRepository {
     const rows: { subscription_id: string; feature_id: string; period_start: Date; ends_at: Date | null }[] =
       await manager.query(
         `WITH instance AS (SELECT 1 FROM usage_instances WHERE id = $4 FOR SHARE)
-         SELECT c.subscription_id, c.feature_id, c.period_start, s.ends_at
+         SELECT c.subscription_id, c.feature_id, c.period_start, c.ends_at
            FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS v(subscription_id, feature_id, period_start)
            JOIN usage_counters c
              ON c.subscription_id = v.subscription_id AND c.feature_id = v.feature_id
             AND c.period_start = v.period_start
-           JOIN subscriptions s ON s.id = v.subscription_id
           WHERE c.closed_at IS NULL AND EXISTS (SELECT 1 FROM instance)
           -- Every transaction that locks several counters takes them in key order: no deadlocks.
           ORDER BY c.subscription_id, c.feature_id, c.period_start
-            FOR SHARE OF c, s`,
+            FOR SHARE OF c`,
         [
           counters.map((c) => c.subscriptionId),
           counters.map((c) => c.featureId),

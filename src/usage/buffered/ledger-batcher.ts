@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ErrorCode, TallyError } from '../../common/errors/tally.error';
 import { Rollback, inTransaction } from '../../common/transaction';
 import { TALLY_CONFIG } from '../../config/config.module';
 import { TallyConfig } from '../../config/config';
 import { BufferedMetrics } from '../../metrics/buffered.metrics';
 import { BufferedUsageRepository } from './buffered-usage.repository';
-import { PendingEvent, counterKey } from './local-counter';
+import { counterKey } from '../counters/counter-key';
+import { unavailable } from '../usage.errors';
+import { PendingEvent } from './local-counter';
 import { UsageInstance } from './usage-instance';
 
 export type BatchOutcome =
@@ -34,11 +35,6 @@ interface Waiting {
   resolve: (outcome: BatchOutcome) => void;
   reject: (error: unknown) => void;
 }
-
-export const unavailable = () =>
-  new TallyError(ErrorCode.Unavailable, 'buffered metering is not available right now; retry later', {}, {
-    'retry-after': '1',
-  });
 
 /**
  * Group commit for the ledger. Events arriving together are written with one multi-row INSERT

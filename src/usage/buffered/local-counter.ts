@@ -31,9 +31,6 @@ export interface LocalCounter {
   lastUsedAt: number;
 }
 
-export const counterKey = (e: { subscriptionId: string; featureId: string; periodStart: Date }) =>
-  `${e.subscriptionId}/${e.featureId}/${e.periodStart.getTime()}`;
-
 export const availableOf = (c: LocalCounter) => c.granted - c.unflushed - c.inFlight;
 
 /** An event on its way into a ledger batch. */

@@ -13,12 +13,21 @@ import { TALLY_CONFIG } from '../../config/config.module';
 import { TallyConfig } from '../../config/config';
 import { BufferedMetrics } from '../../metrics/buffered.metrics';
 import { BufferedUsageRepository } from '../buffered/buffered-usage.repository';
-import { LedgerBatcher, unavailable } from '../buffered/ledger-batcher';
-import { LocalCounter, availableOf, counterKey } from '../buffered/local-counter';
+import { LedgerBatcher } from '../buffered/ledger-batcher';
+import { LocalCounter, availableOf } from '../buffered/local-counter';
 import { UsageInstance } from '../buffered/usage-instance';
-import { CountResult, UsageEvent, UsageStrategy } from '../usage-event';
-import { UsageRepository } from '../usage.repository';
-import { limitExceeded, periodClosed } from '../usage.errors';
+import { CounterRef, counterKey } from '../counters/counter-key';
+import { UsageEventsRepository } from '../ledger/usage-events.repository';
+import { UsageEvent } from '../usage-event';
+import { unavailable } from '../usage.errors';
+import { CountResult, UsageStrategy } from './usage-strategy';
+
+type Refusal = Extract<CountResult, { kind: 'refused' }>;
+
+/** Thrown inside the strategy to end an event's way with its refusal, which count() returns. */
+class Refused {
+  constructor(readonly refusal: Refusal) {}
+}
 
 /** Resubmissions after a lease was taken back, before answering 503. */
 const MAX_LEASE_RETRIES = 20;
@@ -53,7 +62,7 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
     private readonly batcher: LedgerBatcher,
     private readonly instance: UsageInstance,
     private readonly scheduler: SchedulerRegistry,
-    private readonly usage: UsageRepository,
+    private readonly ledger: UsageEventsRepository,
     @Inject(TALLY_CONFIG) private readonly config: TallyConfig,
     private readonly metrics: BufferedMetrics,
   ) {
@@ -83,7 +92,18 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
     return !this.stopping && this.instance.id !== undefined && this.scheduler.doesExist('interval', FLUSH_INTERVAL);
   }
 
-  async count(event: UsageEvent): Promise<CountResult> {
+  /**
+   * Each event is handed over at once, in order (the order they take quota in), without waiting
+   * for the one before: events of one request share ledger batches with each other and with
+   * every other request's.
+   */
+  count(events: UsageEvent[]): Promise<CountResult[]> {
+    return Promise.all(
+      events.map((event) => this.countOne(event).catch((error) => (error instanceof Refused ? error.refusal : Promise.reject(error)))),
+    );
+  }
+
+  private async countOne(event: UsageEvent): Promise<CountResult> {
     if (this.stopping || !this.instance.id) throw unavailable();
     const dedupe = event.idempotencyKey === null ? undefined : `${event.subscriptionId}/${event.idempotencyKey}`;
     if (dedupe) {
@@ -103,17 +123,18 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
   }
 
   /** Keeps the ledger batch open while a batch request hands its events over (see LedgerBatcher.cork). */
-  cork(): void {
+  async inBatch<T>(work: () => Promise<T>): Promise<T> {
     this.batcher.cork();
-  }
-
-  uncork(): void {
-    this.batcher.uncork();
+    try {
+      return await work();
+    } finally {
+      this.batcher.uncork();
+    }
   }
 
   /** This instance's accepted-but-unflushed quantity of a counter, to add to the row's `used`. */
-  unflushed(subscriptionId: string, featureId: string, periodStart: Date): bigint {
-    return this.counters.get(counterKey({ subscriptionId, featureId, periodStart }))?.unflushed ?? 0n;
+  unflushed(counter: CounterRef): bigint {
+    return this.counters.get(counterKey(counter))?.unflushed ?? 0n;
   }
 
   private async accept(event: UsageEvent): Promise<CountResult> {
@@ -126,7 +147,7 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
         } catch (refusal) {
           // A retry of an event that took the last unit must still be answered as its
           // duplicate, not 429: the key is looked up before the refusal stands.
-          if (event.idempotencyKey !== null && (await this.usage.findByIdempotencyKey(event.subscriptionId, event.idempotencyKey))) {
+          if (event.idempotencyKey !== null && (await this.ledger.findByIdempotencyKey(event.subscriptionId, event.idempotencyKey))) {
             return { kind: 'duplicate' };
           }
           throw refusal;
@@ -146,7 +167,7 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
       }
       counter.inFlight -= quantity;
       if (outcome.kind === 'duplicate') return { kind: 'duplicate' };
-      if (outcome.kind === 'closed') throw this.closed(event);
+      if (outcome.kind === 'closed') throw this.closed(counter);
       // lease_lost: the batcher has re-read the lease; reserve again (and ask for more if needed).
     }
     throw unavailable();
@@ -167,7 +188,7 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
         continue;
       }
       const need = quantity - availableOf(counter);
-      if (Date.now() < counter.exhaustedUntil && need > counter.freeSeen) throw this.exceeded(counter, event, quantity);
+      if (Date.now() < counter.exhaustedUntil && need > counter.freeSeen) throw this.exceeded(counter);
       counter.acquiring = this.acquire(counter, need);
       try {
         await counter.acquiring;
@@ -195,22 +216,21 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
     counter.granted = grant.granted;
   }
 
-  private exceeded(counter: LocalCounter, event: UsageEvent, quantity: bigint) {
-    if (counter.exhaustedUntil === Number.MAX_SAFE_INTEGER) return this.closed(event);
+  private exceeded(counter: LocalCounter): Refused {
+    if (counter.exhaustedUntil === Number.MAX_SAFE_INTEGER) return this.closed(counter);
     // Events ahead of this one that hold a reservation are as good as counted: include them.
     const mine = counter.dbUsed + counter.unflushed;
     let used = (counter.acceptedSeen > mine ? counter.acceptedSeen : mine) + counter.inFlight;
     // The figures come from snapshots taken at different moments; what was accepted can never
     // pass the limit (the leases hold it), so neither may the figure reported.
     if (used > counter.limit!) used = counter.limit!;
-    return limitExceeded(event.featureKey, used.toString(), counter.limit!.toString(), quantity.toString());
+    return new Refused({ kind: 'refused', reason: 'limit', used: used.toString(), limit: counter.limit!.toString() });
   }
 
-  private closed(event: UsageEvent) {
-    return periodClosed(`the period starting ${event.periodStart.toISOString()} is closed or the subscription ended`, {
-      periodStart: event.periodStart.toISOString(),
-      periodEnd: event.periodEnd.toISOString(),
-    });
+  /** The period is closed, or the subscription ended (the ledger batch found either; both are 409). */
+  private closed(counter: LocalCounter): Refused {
+    const used = (counter.dbUsed + counter.unflushed).toString();
+    return new Refused({ kind: 'refused', reason: 'closed', used, limit: counter.limit?.toString() ?? null });
   }
 
   /**
@@ -240,7 +260,9 @@ export class BufferedStrategy implements UsageStrategy, OnApplicationBootstrap, 
 
   private async load(event: UsageEvent, key: string): Promise<LocalCounter> {
     const row = await this.repository.readCounter(event.subscriptionId, event.featureId, event.periodStart);
-    if (!row || row.closed_at) throw this.closed(event);
+    if (!row || row.closed_at) {
+      throw new Refused({ kind: 'refused', reason: 'closed', used: row?.used ?? '0', limit: row?.limit ?? null });
+    }
     const counter: LocalCounter = {
       key,
       subscriptionId: event.subscriptionId,

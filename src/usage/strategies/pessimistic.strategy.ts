@@ -2,34 +2,47 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Rollback, inTransaction } from '../../common/transaction';
-import { CountResult, UsageEvent, UsageStrategy } from '../usage-event';
-import { UsageRepository } from '../usage.repository';
+import { counterKey } from '../counters/counter-key';
+import { UsageCountersRepository } from '../counters/usage-counters.repository';
+import { UsageEventsRepository } from '../ledger/usage-events.repository';
+import { UsageEvent } from '../usage-event';
+import { judgeInTurn } from './judge-in-turn';
+import { StrictStrategy } from './strict-strategy';
+import { CountResult } from './usage-strategy';
+
+/** A key another transaction took between our look at the ledger and our INSERT: decide again. */
+const KEY_TAKEN = Symbol('key taken');
+const MAX_ATTEMPTS = 5;
 
 /**
- * SELECT … FOR UPDATE, check, UPDATE, commit. The row lock is held from the read to the commit,
- * so no other transaction can count against the same figure in between; concurrent requests for
- * one counter queue on the lock, one at a time.
+ * SELECT … FOR UPDATE, decide, UPDATE, commit. The row lock is held from the read to the commit,
+ * so no other transaction counts against the same figure in between; transactions on one counter
+ * queue on the lock. The events that queued for a counter in this instance while its last
+ * transaction ran share the next one: one lock, one UPDATE and one ledger INSERT for all of them.
  */
 @Injectable()
-export class PessimisticStrategy implements UsageStrategy {
+export class PessimisticStrategy extends StrictStrategy {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly usage: UsageRepository,
-  ) {}
+    private readonly counters: UsageCountersRepository,
+    private readonly ledger: UsageEventsRepository,
+  ) {
+    super();
+  }
 
-  count(event: UsageEvent): Promise<CountResult> {
-    return inTransaction(this.db, async (manager) => {
-      const counter = await this.usage.findCounter(event, manager, { lock: true });
-      if (!counter || counter.closed_at || counter.ended) return { kind: 'refused' } as const;
-      const used = BigInt(counter.used) + BigInt(event.quantity);
-      if (counter.limit !== null && used > BigInt(counter.limit)) return { kind: 'refused' } as const;
-      await manager.query(
-        `UPDATE usage_counters SET used = $4
-          WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3`,
-        [event.subscriptionId, event.featureId, event.periodStart, used.toString()],
-      );
-      if (!(await this.usage.insertEvent(manager, event, used.toString()))) throw new Rollback({ kind: 'duplicate' });
-      return { kind: 'accepted', used: used.toString(), limit: counter.limit } as const;
-    });
+  protected async countTogether(events: UsageEvent[]): Promise<CountResult[]> {
+    const counter = events[0];
+    const keys = events.flatMap((e) => (e.idempotencyKey === null ? [] : [e.idempotencyKey]));
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const results = await inTransaction<CountResult[] | typeof KEY_TAKEN>(this.db, async (manager) => {
+        const state = await this.counters.lock(manager, counter);
+        const judged = judgeInTurn(state, events, await this.ledger.takenKeys(manager, counter.subscriptionId, keys));
+        if (state && judged.used !== state.used) await this.counters.setUsed(manager, counter, judged.used);
+        if ((await this.ledger.insert(manager, counter, judged.entries)) < judged.entries.length) throw new Rollback(KEY_TAKEN);
+        return judged.results;
+      });
+      if (results !== KEY_TAKEN) return results;
+    }
+    throw new Error(`idempotency keys kept being taken under counter ${counterKey(counter)}`);
   }
 }

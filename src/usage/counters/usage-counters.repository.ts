@@ -1,0 +1,199 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { CounterRef, counterKey } from './counter-key';
+import { CounterRow, CounterState, counterState } from './counter-state';
+import { RefusalReason } from './decide';
+
+/** A counter row's period, and the plan that governs it. */
+export interface CounterTerms extends CounterRef {
+  periodEnd: Date;
+  planId: string;
+}
+
+/** One event for tally_count_atomic(). */
+export interface AtomicEvent {
+  quantity: string;
+  idempotencyKey: string | null;
+  occurredAt: Date;
+}
+
+export type AtomicOutcome =
+  | { status: 'accepted'; used: string; limit: string | null }
+  | { status: 'duplicate' }
+  | { status: RefusalReason; used: string | null; limit: string | null };
+
+/** A period to close: its counters are the charges of the plan version that governs it. */
+export interface ClosingPeriod {
+  subscriptionId: string;
+  planId: string;
+  periodStart: Date;
+  periodEnd: Date;
+}
+
+const COUNTER_COLUMNS = `used, "limit", closed_at, ends_at, version`;
+const BY_KEY = `subscription_id = $1 AND feature_id = $2 AND period_start = $3`;
+const keyParams = (c: CounterRef) => [c.subscriptionId, c.featureId, c.periodStart];
+
+/**
+ * Every statement on usage_counters outside the buffered strategy's leases. Each takes the
+ * caller's manager where it belongs to a unit of work; none opens a transaction.
+ */
+@Injectable()
+export class UsageCountersRepository {
+  /** Counters known to exist; rows are never deleted, so a hit never goes stale. */
+  private readonly known = new Set<string>();
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * Makes sure the counter row of the period exists. Its plan version is chosen by
+   * period_plan_version() (the rollup asks the same function), its limit copied from that version's
+   * charge and its end from the subscription: share-locked, so a cancellation committing meanwhile
+   * is either seen here or finds this row to write its end onto. Concurrent first uses race on
+   * the primary key and ON CONFLICT lets exactly one insert win. false: the governing plan version
+   * has no charge for the feature.
+   */
+  async ensure(counter: CounterTerms): Promise<boolean> {
+    const key = counterKey(counter);
+    if (this.known.has(key)) return true;
+    const [{ charged }] = await this.db.query(
+      `WITH terms AS (
+         SELECT c."limit", c.version, s.ends_at
+           FROM subscriptions s
+           JOIN plan_charges c ON c.plan_id = $5 AND c.feature_id = $2 AND c.version = period_plan_version($1, $5, $3)
+          WHERE s.id = $1
+            FOR SHARE OF s
+       ), created AS (
+         INSERT INTO usage_counters (subscription_id, feature_id, period_start, period_end, "limit", plan_version, ends_at)
+         SELECT $1, $2, $3, $4, "limit", version, ends_at FROM terms
+         ON CONFLICT DO NOTHING
+       )
+       SELECT count(*)::int AS charged FROM terms`,
+      [counter.subscriptionId, counter.featureId, counter.periodStart, counter.periodEnd, counter.planId],
+    );
+    if (charged === 0) return false;
+    if (this.known.size > 200_000) this.known.clear();
+    this.known.add(key);
+    return true;
+  }
+
+  /**
+   * The atomic strategy: each event's conditional UPDATE and ledger row, in order, in one statement
+   * (tally_count_atomic, migrations/1764400000000-CounterTerms.ts). One outcome per event.
+   */
+  async countAtomic(counter: CounterRef, events: readonly AtomicEvent[]): Promise<AtomicOutcome[]> {
+    return this.db.query(
+      `SELECT status, used::text, "limit"::text FROM tally_count_atomic($1, $2, $3, $4::bigint[], $5::text[], $6::timestamptz[])`,
+      [
+        ...keyParams(counter),
+        events.map((e) => e.quantity),
+        events.map((e) => e.idempotencyKey),
+        events.map((e) => e.occurredAt),
+      ],
+    );
+  }
+
+  /** The row, locked until the transaction ends (the pessimistic strategy); undefined when missing. */
+  async lock(manager: EntityManager, counter: CounterRef): Promise<CounterState | undefined> {
+    const [row] = await manager.query(`SELECT ${COUNTER_COLUMNS} FROM usage_counters WHERE ${BY_KEY} FOR UPDATE`, keyParams(counter));
+    return row && counterState(row as CounterRow);
+  }
+
+  /** The row as committed now, with its version (the optimistic strategy reads without a lock). */
+  async read(manager: EntityManager, counter: CounterRef): Promise<CounterState | undefined> {
+    const [row] = await manager.query(`SELECT ${COUNTER_COLUMNS} FROM usage_counters WHERE ${BY_KEY}`, keyParams(counter));
+    return row && counterState(row as CounterRow);
+  }
+
+  /** Writes the count decided under the row lock. */
+  async setUsed(manager: EntityManager, counter: CounterRef, used: bigint): Promise<void> {
+    await manager.query(`UPDATE usage_counters SET used = $4 WHERE ${BY_KEY}`, [...keyParams(counter), used.toString()]);
+  }
+
+  /**
+   * Writes the count decided from a read at `version`; false when another writer moved the row
+   * since (its version, or its close), and nothing was written.
+   */
+  async setUsedIfVersion(manager: EntityManager, counter: CounterRef, version: number, used: bigint): Promise<boolean> {
+    // TypeORM answers an UPDATE with [rows, affected].
+    const [, affected] = await manager.query(
+      `UPDATE usage_counters SET used = $5, version = version + 1
+        WHERE ${BY_KEY} AND version = $4 AND closed_at IS NULL`,
+      [...keyParams(counter), version, used.toString()],
+    );
+    return affected === 1;
+  }
+
+  /**
+   * A cancellation: writes the subscription's end onto its open counters, taking their row locks
+   * in key order (as every statement that locks several counters does). A count in flight on one
+   * of them commits first; a count after sees the end.
+   */
+  async endOpen(manager: EntityManager, subscriptionId: string, endsAt: Date): Promise<void> {
+    await manager.query(
+      `UPDATE usage_counters c SET ends_at = $2
+         FROM (SELECT feature_id, period_start FROM usage_counters
+                WHERE subscription_id = $1 AND closed_at IS NULL
+                ORDER BY feature_id, period_start
+                  FOR UPDATE) open
+        WHERE c.subscription_id = $1 AND c.feature_id = open.feature_id AND c.period_start = open.period_start`,
+      [subscriptionId, endsAt],
+    );
+  }
+
+  /** The plan version that governs each period: period_plan_version(), as for the counters. */
+  async planVersions(periods: readonly ClosingPeriod[]): Promise<number[]> {
+    const rows: { version: number }[] = await this.db.query(
+      `SELECT period_plan_version(p.subscription_id, p.plan_id, p.period_start) AS version
+         FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) WITH ORDINALITY AS p(subscription_id, plan_id, period_start, i)
+        ORDER BY p.i`,
+      [periods.map((p) => p.subscriptionId), periods.map((p) => p.planId), periods.map((p) => p.periodStart)],
+    );
+    return rows.map((r) => r.version);
+  }
+
+  /**
+   * Step 1 of a period close: marks the counter of every charge of each period closed, creating
+   * the rows that no usage created. The upsert takes each row's lock, so it waits for usage
+   * transactions still counting on those rows; once it returns, every later count finds
+   * closed_at set. Rows are locked in one fixed order so that two closers never deadlock.
+   */
+  async closePeriods(manager: EntityManager, periods: readonly (ClosingPeriod & { planVersion: number })[]): Promise<void> {
+    await manager.query(
+      `INSERT INTO usage_counters (subscription_id, feature_id, period_start, period_end, "limit", plan_version, ends_at, closed_at)
+       SELECT p.subscription_id, c.feature_id, p.period_start, p.period_end, c."limit", p.version, s.ends_at, now()
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::uuid[], $5::int[])
+              AS p(subscription_id, period_start, period_end, plan_id, version)
+         JOIN plan_charges c ON c.plan_id = p.plan_id AND c.version = p.version
+         JOIN subscriptions s ON s.id = p.subscription_id
+        ORDER BY p.subscription_id, c.feature_id, p.period_start
+       ON CONFLICT (subscription_id, feature_id, period_start) DO UPDATE SET closed_at = now()`,
+      [
+        periods.map((p) => p.subscriptionId),
+        periods.map((p) => p.periodStart),
+        periods.map((p) => p.periodEnd),
+        periods.map((p) => p.planId),
+        periods.map((p) => p.planVersion),
+      ],
+    );
+  }
+
+  /** Each charge of the plan version governing the period, with what was counted in it. */
+  async usageOfPeriod(
+    subscriptionId: string,
+    planId: string,
+    periodStart: Date,
+  ): Promise<{ feature: string; feature_id: string; used: string; limit: string | null }[]> {
+    return this.db.query(
+      `SELECT f.key AS feature, f.id AS feature_id, coalesce(u.used, 0)::text AS used, coalesce(u."limit", c."limit") AS "limit"
+         FROM plan_charges c
+         JOIN features f ON f.id = c.feature_id
+         LEFT JOIN usage_counters u
+           ON u.subscription_id = $1 AND u.feature_id = c.feature_id AND u.period_start = $3
+        WHERE c.plan_id = $2 AND c.version = period_plan_version($1, $2, $3)
+        ORDER BY c.position`,
+      [subscriptionId, planId, periodStart],
+    );
+  }
+}

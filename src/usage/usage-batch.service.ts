@@ -1,0 +1,115 @@
+import { Injectable } from '@nestjs/common';
+import { TallyError } from '../common/errors/tally.error';
+import { UsageMetrics } from '../metrics/usage.metrics';
+import { counterKey } from './counters/counter-key';
+import { UsageStrategies } from './strategies/usage-strategies';
+import { UsageEvent } from './usage-event';
+import { validateUsageEvent } from './usage-event.validation';
+import { UsageEventResolver } from './usage-event.resolver';
+import { UsageService } from './usage.service';
+
+export type BatchStatus = 'accepted' | 'duplicate' | 'limit_exceeded' | 'invalid' | 'not_found' | string;
+
+export interface BatchResult {
+  index: number;
+  status: BatchStatus;
+  [field: string]: unknown;
+}
+
+interface Counted {
+  index: number;
+  event: UsageEvent;
+}
+
+/** A refusal as the event's result; anything that is not a TallyError is Tally's own failure and fails the request. */
+function refusal(index: number, error: unknown): BatchResult {
+  if (!(error instanceof TallyError)) throw error;
+  return { index, status: error.code, message: error.message, ...error.details };
+}
+
+/**
+ * POST /v1/usage/batch: each event judged on its own, in array order. The events are grouped
+ * by counter and each group goes to its strategy as one hand-over, so a group is counted by as
+ * few transactions as its strategy needs (one, for a strict strategy on an idle counter); groups
+ * of different counters are counted side by side.
+ */
+@Injectable()
+export class UsageBatchService {
+  constructor(
+    private readonly resolver: UsageEventResolver,
+    private readonly strategies: UsageStrategies,
+    private readonly usage: UsageService,
+    private readonly metrics: UsageMetrics,
+  ) {}
+
+  async recordBatch(events: unknown[]): Promise<{ results: BatchResult[] }> {
+    const results: BatchResult[] = new Array(events.length);
+    let round: Counted[] = [];
+    for (const [index, raw] of events.entries()) {
+      const checked = validateUsageEvent(raw);
+      if ('problems' in checked) {
+        const message = checked.problems.map((p) => `${p.field}: ${p.problems.join(', ')}`).join('; ');
+        results[index] = { index, status: 'invalid', message, errors: checked.problems };
+        continue;
+      }
+      try {
+        round.push({ index, event: await this.resolver.resolve(checked.dto) });
+      } catch (error) {
+        results[index] = refusal(index, error);
+      }
+    }
+    while (round.length > 0) round = await this.countRound(round, results);
+    return { results };
+  }
+
+  /**
+   * Counts one round and returns what must wait for the next: an event whose idempotency key an
+   * earlier event of another counter carries is judged after that one committed (a repeat on
+   * the same counter is judged in its turn inside the same transaction).
+   */
+  private async countRound(round: Counted[], results: BatchResult[]): Promise<Counted[]> {
+    const groups = new Map<string, Counted[]>();
+    const keyedCounter = new Map<string, string>();
+    const later: Counted[] = [];
+    for (const item of round) {
+      const counter = counterKey(item.event);
+      if (item.event.idempotencyKey !== null) {
+        const key = `${item.event.subscriptionId}/${item.event.idempotencyKey}`;
+        const first = keyedCounter.get(key);
+        if (first !== undefined && first !== counter) {
+          later.push(item);
+          continue;
+        }
+        keyedCounter.set(key, counter);
+      }
+      const group = groups.get(counter) ?? [];
+      group.push(item);
+      groups.set(counter, group);
+    }
+    // Handed over inside the batch scope, waited for outside it: a batch held open is not written.
+    const counting = await this.strategies.inBatch(async () => [...groups.values()].map((group) => this.countGroup(group, results)));
+    await Promise.all(counting);
+    return later;
+  }
+
+  private async countGroup(group: Counted[], results: BatchResult[]): Promise<void> {
+    const { strategy } = group[0].event;
+    let counted;
+    try {
+      counted = await this.strategies.of(strategy).count(group.map((g) => g.event));
+    } catch (error) {
+      for (const { index } of group) results[index] = refusal(index, error);
+      return;
+    }
+    await Promise.all(
+      group.map(async ({ index, event }, i) => {
+        try {
+          const answer = await this.metrics.track(strategy, this.usage.answer(event, counted[i]));
+          results[index] = { index, status: answer.duplicate ? 'duplicate' : 'accepted', ...answer };
+        } catch (error) {
+          results[index] = refusal(index, error);
+        }
+      }),
+    );
+  }
+}
