@@ -3,7 +3,7 @@ import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus'
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DrainService } from '../lifecycle/drain.service';
-import { BufferedStrategy } from '../usage/strategies/buffered.strategy';
+import { BufferedFlusher } from '../usage/buffered/buffered-flusher';
 
 /** The checks of /health/ready besides the database ping (terminus' TypeOrmHealthIndicator). */
 @Injectable()
@@ -12,7 +12,7 @@ export class ReadinessIndicators {
     private readonly indicators: HealthIndicatorService,
     @InjectDataSource() private readonly db: DataSource,
     private readonly drain: DrainService,
-    private readonly buffered: BufferedStrategy,
+    private readonly buffered: BufferedFlusher,
   ) {}
 
   /** Down from SIGTERM on, so that the load balancer stops sending before the listener closes. */

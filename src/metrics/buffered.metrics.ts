@@ -57,7 +57,7 @@ export class BufferedMetrics {
     this.pending = read;
   }
 
-  /** The BufferedStrategy tells how many units it holds unflushed; read at scrape time. */
+  /** The buffered counter cache tells how many units it holds unflushed; read at scrape time. */
   watchUnflushed(read: () => number): void {
     this.unflushed = read;
   }

@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { CatalogModule } from '../catalog/catalog.module';
+import { BufferedFlusher } from './buffered/buffered-flusher';
 import { BufferedUsageRepository } from './buffered/buffered-usage.repository';
+import { CounterCache } from './buffered/counter-cache';
+import { LeaseBroker } from './buffered/lease-broker';
 import { LedgerBatcher } from './buffered/ledger-batcher';
 import { UsageInstance } from './buffered/usage-instance';
 import { CountersModule } from './counters/counters.module';
@@ -29,11 +32,14 @@ import { UsageService } from './usage.service';
     PessimisticStrategy,
     OptimisticStrategy,
     BufferedStrategy,
+    BufferedFlusher,
+    CounterCache,
+    LeaseBroker,
     BufferedUsageRepository,
     LedgerBatcher,
     UsageInstance,
   ],
-  // The readiness check asks the buffered strategy whether its background work runs.
-  exports: [BufferedStrategy],
+  // The readiness check asks whether the buffered strategy's background work runs.
+  exports: [BufferedFlusher],
 })
 export class UsageModule {}
