@@ -15,7 +15,6 @@ import { UsageModule } from './usage/usage.module';
 
 @Module({})
 export class AppModule {
-  /** `config.databaseUrl` must be set: main.ts starts the embedded server first when it is not. */
   static forRoot(config: TallyConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
-import { ConfigError, TallyConfig, loadConfig } from './config/config';
+import { ConfigError, EnvConfig, loadConfig, resolveConfig } from './config/config';
 import { EmbeddedDatabase } from './database/embedded/embedded-database';
 import { EmbeddedDatabaseError } from './database/embedded/embedded-database.error';
 import { DrainService } from './lifecycle/drain.service';
@@ -14,7 +14,7 @@ function exitWith(message: string): never {
   process.exit(1);
 }
 
-function configOrExit(): TallyConfig {
+function configOrExit(): EnvConfig {
   try {
     return loadConfig();
   } catch (error) {
@@ -25,22 +25,24 @@ function configOrExit(): TallyConfig {
 }
 
 async function bootstrap(): Promise<void> {
-  let config = configOrExit();
-  const root = createRootLogger(config.logLevel);
+  const env = configOrExit();
+  const root = createRootLogger(env.logLevel);
   // JSON lines from the first one: the embedded database logs before the app exists.
   Logger.overrideLogger(new EarlyLogger(root));
   const logger = new Logger('Tally');
 
   let embedded: EmbeddedDatabase | undefined;
-  if (!config.databaseUrl) {
-    embedded = new EmbeddedDatabase(config.embeddedDataDir, config.embeddedPort);
+  let databaseUrl = env.databaseUrl;
+  if (!databaseUrl) {
+    embedded = new EmbeddedDatabase(env.embeddedDataDir, env.embeddedPort);
     try {
-      config = { ...config, databaseUrl: await embedded.start() };
+      databaseUrl = await embedded.start();
     } catch (error) {
       if (error instanceof EmbeddedDatabaseError) exitWith(error.message);
       throw error;
     }
   }
+  const config = resolveConfig(env, databaseUrl);
 
   const app = await createApp(config, { logger: root }).catch(async (error) => {
     await embedded?.stop();

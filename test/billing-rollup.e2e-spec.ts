@@ -139,10 +139,10 @@ describe('billing rollup with two instances, a grace period and crashes', () => 
   let t: TestApp;
   let t2: TestApp;
   let service: BillingRollupService;
-  const grace = HOUR_MS;
+  const graceMs = HOUR_MS;
   beforeAll(async () => {
-    t = await createTestApp({ config: { billingRollupCron: null, billingGracePeriod: grace } });
-    t2 = await createTestApp({ databaseUrl: t.databaseUrl, config: { billingRollupCron: null, billingGracePeriod: grace } });
+    t = await createTestApp({ config: { billingRollupCron: null, billingGracePeriodMs: graceMs } });
+    t2 = await createTestApp({ databaseUrl: t.databaseUrl, config: { billingRollupCron: null, billingGracePeriodMs: graceMs } });
     service = t.app.get(BillingRollupService);
   });
   afterEach(() => {

@@ -67,7 +67,7 @@ describe('configuration', () => {
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
       billingRollupCron: '*/5 * * * *',
-      billingGracePeriod: 0,
+      billingGracePeriodMs: 0,
     });
     expect(
       loadConfig({
@@ -84,7 +84,7 @@ describe('configuration', () => {
       shutdownTimeoutMs: 2500,
       host: '::1',
       billingRollupCron: null,
-      billingGracePeriod: 15 * 60_000,
+      billingGracePeriodMs: 15 * 60_000,
     });
   });
 

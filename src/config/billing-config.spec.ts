@@ -4,13 +4,13 @@ describe('billing configuration', () => {
   it('runs the rollup every five minutes with no grace period by default', () => {
     const config = loadConfig({});
     expect(config.billingRollupCron).toBe('*/5 * * * *');
-    expect(config.billingGracePeriod).toBe(0);
+    expect(config.billingGracePeriodMs).toBe(0);
   });
 
   it('reads "off", a cron expression and an ISO-8601 grace period', () => {
     expect(loadConfig({ BILLING_ROLLUP_CRON: 'off' }).billingRollupCron).toBeNull();
     expect(loadConfig({ BILLING_ROLLUP_CRON: '0 2 * * *' }).billingRollupCron).toBe('0 2 * * *');
-    expect(loadConfig({ BILLING_GRACE_PERIOD: 'PT1H' }).billingGracePeriod).toBe(3_600_000);
+    expect(loadConfig({ BILLING_GRACE_PERIOD: 'PT1H' }).billingGracePeriodMs).toBe(3_600_000);
   });
 
   it.each([

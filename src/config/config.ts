@@ -3,13 +3,13 @@ import { isIP } from 'node:net';
 import { parseIsoDuration } from './iso-duration';
 
 /**
- * Every environment variable Tally reads, parsed and validated once at start-up.
+ * Every environment variable Tally reads, parsed and validated once at start-up (loadConfig).
  * A bad value stops the start with one line naming the variable and what it expected.
  */
-export interface TallyConfig {
+export interface EnvConfig {
   port: number;
   host: string;
-  /** Unset: an embedded PostgreSQL is started (see database/embedded-database.ts). */
+  /** Unset: main.ts starts an embedded PostgreSQL (database/embedded/embedded-database.ts). */
   databaseUrl: string | undefined;
   dbPoolSize: number;
   /** Where the embedded server keeps its data when DATABASE_URL is unset. */
@@ -28,13 +28,25 @@ export interface TallyConfig {
   /** Cron expression (UTC) on which the billing rollup runs; null when BILLING_ROLLUP_CRON=off. */
   billingRollupCron: string | null;
   /** BILLING_GRACE_PERIOD in milliseconds: how long an ended period still takes late usage before it is invoiced. */
-  billingGracePeriod: number;
+  billingGracePeriodMs: number;
   /** Bearer keys accepted on /v1 routes; empty: API_KEYS unset, the API is open (a warning says so at start-up). */
   apiKeys: string[];
   /** pino level of the JSON logs. */
   logLevel: LogLevel;
   /** SIGTERM to exit: drain requests, flush, close; past this the process exits 1. */
   shutdownTimeoutMs: number;
+}
+
+/**
+ * What the app runs on (createApp, and every module through TALLY_CONFIG): the environment's
+ * config with the database known, whether DATABASE_URL named it or main.ts started the embedded one.
+ */
+export interface TallyConfig extends Omit<EnvConfig, 'databaseUrl'> {
+  databaseUrl: string;
+}
+
+export function resolveConfig(env: EnvConfig, databaseUrl: string): TallyConfig {
+  return { ...env, databaseUrl };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -130,7 +142,7 @@ function apiKeys(env: Env, name: string): string[] {
   return [...new Set(keys)];
 }
 
-export function loadConfig(env: Env = process.env): TallyConfig {
+export function loadConfig(env: Env = process.env): EnvConfig {
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
     host: host(env, 'HOST', '0.0.0.0'),
@@ -144,7 +156,7 @@ export function loadConfig(env: Env = process.env): TallyConfig {
     usageBatchMaxWaitMs: int(env, 'USAGE_BATCH_MAX_WAIT_MS', 2, 0, 1000),
     usageLeaseMaxSlice: int(env, 'USAGE_LEASE_MAX_SLICE', 1000, 1, 1_000_000_000),
     billingRollupCron: cron(env, 'BILLING_ROLLUP_CRON', '*/5 * * * *'),
-    billingGracePeriod: isoDuration(env, 'BILLING_GRACE_PERIOD', 'PT0S'),
+    billingGracePeriodMs: isoDuration(env, 'BILLING_GRACE_PERIOD', 'PT0S'),
     apiKeys: apiKeys(env, 'API_KEYS'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),

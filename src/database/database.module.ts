@@ -11,10 +11,7 @@ import { migrate } from './migrate';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [TALLY_CONFIG],
-      useFactory: (config: TallyConfig) => {
-        if (!config.databaseUrl) throw new Error('DATABASE_URL must be resolved before the app module is built');
-        return dataSourceOptions(config.databaseUrl, config.dbPoolSize);
-      },
+      useFactory: (config: TallyConfig) => dataSourceOptions(config.databaseUrl, config.dbPoolSize),
       dataSourceFactory: async (options) => {
         const dataSource = await new DataSource(options!).initialize();
         await migrate(dataSource);

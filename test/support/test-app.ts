@@ -2,7 +2,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DestinationStream } from 'pino';
 import request from 'supertest';
 import { createApp } from '../../src/app.factory';
-import { TallyConfig, loadConfig } from '../../src/config/config';
+import { TallyConfig, loadConfig, resolveConfig } from '../../src/config/config';
 import { createTestDatabase } from './test-database';
 
 export interface TestApp {
@@ -22,7 +22,8 @@ export interface TestApp {
 export async function createTestApp(
   options: {
     databaseUrl?: string;
-    config?: Partial<TallyConfig>;
+    /** Settings as loadConfig() reads them from the environment, e.g. `{ usageFlushIntervalMs: 100 }`. */
+    config?: Partial<Omit<TallyConfig, 'databaseUrl'>>;
     /** Capture the JSON log lines (at config.logLevel) here; without it the app logs nothing. */
     logStream?: DestinationStream;
   } = {},
@@ -31,14 +32,7 @@ export async function createTestApp(
   const databaseUrl = options.databaseUrl ?? owned!.url;
   // The rollup schedule is off unless a test asks for it: a tick must not close a backfilled
   // period in the middle of another test.
-  const config: TallyConfig = {
-    ...loadConfig({}),
-    billingRollupCron: null,
-    ...options.config,
-    databaseUrl,
-    port: 0,
-    host: '127.0.0.1',
-  };
+  const config = resolveConfig({ ...loadConfig({}), billingRollupCron: null, ...options.config, port: 0, host: '127.0.0.1' }, databaseUrl);
   const app = await createApp(config, options.logStream ? { logStream: options.logStream } : false);
   await app.listen(0, '127.0.0.1');
   const baseUrl = await app.getUrl();

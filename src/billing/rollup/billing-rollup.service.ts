@@ -169,7 +169,7 @@ export class BillingRollupService {
           this.logger.error(`invoice failed subscription=${subscription.id} error=plan ${subscription.planId} has no version`);
           continue;
         }
-        for (const period of duePeriods(subscription, asOf, this.config.billingGracePeriod)) {
+        for (const period of duePeriods(subscription, asOf, this.config.billingGracePeriodMs)) {
           if (failed.has(subscription.id)) break;
           yield { subscription, period, versions };
         }
