@@ -24,7 +24,7 @@ export class AppModule {
         MetricsModule,
         LifecycleModule,
         AuthModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(config),
         CatalogModule,
         UsageModule,
         BillingModule,

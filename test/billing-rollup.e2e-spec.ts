@@ -1,5 +1,5 @@
-import { Client } from 'pg';
-import { BILLING_ROLLUP_LOCK, BillingRollupService } from '../src/billing/rollup/billing-rollup.service';
+import { BillingRollupService } from '../src/billing/rollup/billing-rollup.service';
+import { BILLING_ROLLUP_LOCK, openLockSession, waitForLock } from '../src/database/advisory-locks';
 import { DAY_MS, billedSubscription, invoicesOf, iso, quantityOn } from './support/billing-fixtures';
 import { TestApp, createTestApp } from './support/test-app';
 import { sql } from './support/test-database';
@@ -226,14 +226,13 @@ describe('billing rollup with two instances, a grace period and crashes', () => 
   });
 
   it('answers skipped while another run holds the lock', async () => {
-    const client = new Client({ connectionString: t.databaseUrl });
-    await client.connect();
+    const holder = await openLockSession({ databaseUrl: t.databaseUrl }, () => undefined);
     try {
-      await client.query('SELECT pg_advisory_lock($1)', [BILLING_ROLLUP_LOCK]);
+      await waitForLock(holder, BILLING_ROLLUP_LOCK);
       const run = await rollup(t2).expect(200);
       expect(run.body).toMatchObject({ skipped: true, invoicesCreated: 0 });
     } finally {
-      await client.end();
+      await holder.end();
     }
     expect((await rollup(t2).expect(200)).body.skipped).toBe(false);
   });

@@ -4,5 +4,5 @@ import { dataSourceOptions } from './data-source-options';
 
 /** For the TypeORM CLI only (npm run migration:*); the app builds its DataSource in database.module.ts. */
 export default new DataSource(
-  dataSourceOptions(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 2),
+  dataSourceOptions({ databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', dbPoolSize: 2 }),
 );

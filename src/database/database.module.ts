@@ -1,23 +1,26 @@
-import { Global, Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { TALLY_CONFIG } from '../config/config.module';
 import { TallyConfig } from '../config/config';
 import { dataSourceOptions } from './data-source-options';
 import { migrate } from './migrate';
 
-@Global()
-@Module({
-  imports: [
-    TypeOrmModule.forRootAsync({
-      inject: [TALLY_CONFIG],
-      useFactory: (config: TallyConfig) => dataSourceOptions(config.databaseUrl, config.dbPoolSize),
-      dataSourceFactory: async (options) => {
-        const dataSource = await new DataSource(options!).initialize();
-        await migrate(dataSource);
-        return dataSource;
-      },
-    }),
-  ],
-})
-export class DatabaseModule {}
+@Module({})
+export class DatabaseModule {
+  /** The pool, migrated before anything can use it; the migration lock's session is made from the same config. */
+  static forRoot(config: TallyConfig): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: () => dataSourceOptions(config),
+          dataSourceFactory: async (options) => {
+            const dataSource = await new DataSource(options!).initialize();
+            await migrate(dataSource, config);
+            return dataSource;
+          },
+        }),
+      ],
+    };
+  }
+}

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { inTransaction } from '../../common/transaction';
 import { TALLY_CONFIG } from '../../config/config.module';
 import { TallyConfig } from '../../config/config';
+import { BILLING_ROLLUP_LOCK, openLockSession, tryLock } from '../../database/advisory-locks';
 import { RollupMetrics } from '../../metrics/rollup.metrics';
 import { duePeriods } from './due-periods';
 import { draftInvoice } from './invoice-draft';
@@ -26,9 +27,6 @@ interface DueUnit {
   period: DuePeriod;
   versions: PlanVersionTerms[];
 }
-
-/** Any fixed 64-bit number no other advisory lock of Tally's uses (migrations hold 7_310_001). */
-export const BILLING_ROLLUP_LOCK = 7_310_002;
 
 export interface RollupResult {
   invoicesCreated: number;
@@ -92,7 +90,7 @@ export class BillingRollupService {
   async run(options: { asOf?: Date; signal?: AbortSignal } = {}): Promise<RollupResult> {
     const asOf = options.asOf ?? new Date();
     const result: RollupResult = { invoicesCreated: 0, asOf: asOf.toISOString(), skipped: false, failedSubscriptions: 0 };
-    const lock = await this.tryLock();
+    const lock = await this.takeLock();
     if (!lock) {
       this.logger.log(`rollup skipped asOf=${result.asOf} reason=another_run_holds_the_lock`);
       this.metrics.skipped();
@@ -131,19 +129,17 @@ export class BillingRollupService {
    * connection drops, PostgreSQL frees the lock and a second run may start alongside this one:
    * still safe, since the unique (subscription, period) index lets only one invoice per period in.
    */
-  private async tryLock(): Promise<Client | undefined> {
-    const client = new Client({ connectionString: this.config.databaseUrl });
-    // A dropped connection emits 'error'; unhandled, that would take the whole process down.
-    client.on('error', (error) => this.logger.warn(`rollup lock connection lost error=${error.message}`));
-    await client.connect();
+  private async takeLock(): Promise<Client | undefined> {
+    const session = await openLockSession(this.config, (error) =>
+      this.logger.warn(`rollup lock connection lost error=${error.message}`),
+    );
     try {
-      const { rows } = await client.query('SELECT pg_try_advisory_lock($1) AS locked', [BILLING_ROLLUP_LOCK]);
-      if (rows[0].locked) return client;
+      if (await tryLock(session, BILLING_ROLLUP_LOCK)) return session;
     } catch (error) {
-      await client.end().catch(() => undefined);
+      await session.end().catch(() => undefined);
       throw error;
     }
-    await client.end();
+    await session.end();
     return undefined;
   }
 

@@ -3,10 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { TALLY_CONFIG } from '../../config/config.module';
 import { TallyConfig } from '../../config/config';
+import { openLockSession, tryLock, unlock, usageInstanceLock, waitForLock } from '../../database/advisory-locks';
 import { BufferedUsageRepository } from './buffered-usage.repository';
-
-/** First key of the two-key advisory locks that mark live instances (the second is lock_key). */
-const LIVENESS_LOCK_SPACE = 7_310_002;
 
 /**
  * This process as an instance of the buffered strategy. While it lives it holds a session
@@ -33,16 +31,14 @@ export class UsageInstance {
   }
 
   async register(): Promise<void> {
-    const client = new Client({ connectionString: this.config.databaseUrl });
-    client.on('error', (error) => this.lost(client, error));
+    const client = await openLockSession(this.config, (error, session) => this.lost(session, error));
     client.on('end', () => this.lost(client));
-    await client.connect();
     try {
       const id = randomUUID();
       const [{ lock_key: lockKey }] = (
         await client.query(`INSERT INTO usage_instances (id) VALUES ($1) RETURNING lock_key`, [id])
       ).rows;
-      await client.query('SELECT pg_advisory_lock($1, $2)', [LIVENESS_LOCK_SPACE, lockKey]);
+      await waitForLock(client, usageInstanceLock(lockKey));
       this.client = client;
       this.current = id;
       this.generation++;
@@ -62,17 +58,14 @@ export class UsageInstance {
     ).rows;
     let retired = 0;
     for (const other of others) {
-      const [{ free }] = (
-        await client.query('SELECT pg_try_advisory_lock($1, $2) AS free', [LIVENESS_LOCK_SPACE, other.lock_key])
-      ).rows;
-      if (!free) continue;
+      if (!(await tryLock(client, usageInstanceLock(other.lock_key)))) continue;
       try {
         if (await this.repository.retire(other.id)) {
           retired++;
           this.logger.warn(`retired dead instance=${other.id}: its events flushed, its leases returned`);
         }
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1, $2)', [LIVENESS_LOCK_SPACE, other.lock_key]);
+        await unlock(client, usageInstanceLock(other.lock_key));
       }
     }
     return retired;
