@@ -11,13 +11,13 @@
  */
 import 'reflect-metadata';
 import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
-import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { createApp } from '../src/app.factory';
 import { BillingRollupService } from '../src/billing/rollup/billing-rollup.service';
 import { periodByIndex } from '../src/catalog/subscriptions/billing-period';
-import { loadConfig } from '../src/config/config';
+import { loadConfig, resolveConfig } from '../src/config/config';
 import { EmbeddedDatabase } from '../src/database/embedded/embedded-database';
+import { createScratchDatabase } from '../src/database/scratch-database';
 
 const DEFAULT_SIZES = [1_000, 10_000, 100_000];
 const MB = 1024 * 1024;
@@ -31,12 +31,6 @@ async function withClient<T>(url: string, work: (client: Client) => Promise<T>):
   } finally {
     await client.end();
   }
-}
-
-function databaseUrl(serverUrl: string, name: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 /** Everything one size needs, in a handful of set-based statements. */
@@ -117,10 +111,8 @@ interface Row {
 }
 
 async function benchOne(serverUrl: string, size: number): Promise<Row> {
-  const name = `tally_bench_${size}_${randomBytes(4).toString('hex')}`;
-  await withClient(serverUrl, (db) => db.query(`CREATE DATABASE ${name}`));
-  const url = databaseUrl(serverUrl, name);
-  const app = await createApp({ ...loadConfig({}), databaseUrl: url, billingRollupCron: null }, false);
+  const { url, drop } = await createScratchDatabase(serverUrl, `tally_bench_${size}`);
+  const app = await createApp(resolveConfig({ ...loadConfig({}), billingRollupCron: null }, url), false);
   try {
     // Started 40 days ago, monthly: exactly one period has ended for every subscription.
     const start = new Date(Math.floor((Date.now() - 40 * 86_400_000) / 1000) * 1000);
@@ -183,7 +175,7 @@ async function benchOne(serverUrl: string, size: number): Promise<Row> {
     };
   } finally {
     await app.close();
-    await withClient(serverUrl, (db) => db.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    await drop();
   }
 }
 

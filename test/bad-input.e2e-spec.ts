@@ -1,8 +1,7 @@
 import request from 'supertest';
-import { databaseTotals } from './support/concurrent';
 import { Metered, meteredSubscription, unique } from './support/fixtures';
 import { TestApp, createTestApp } from './support/test-app';
-import { sql } from './support/test-database';
+import { databaseTotals, sql } from './support/test-database';
 
 /**
  * Malformed bodies and ids, table by table: each is a 4xx with the contract's code and body shape

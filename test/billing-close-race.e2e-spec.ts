@@ -1,4 +1,5 @@
-import { DAY_MS, billedSubscription, invoicesOf, iso, pool, quantityOn } from './support/billing-fixtures';
+import { inPool } from './support/concurrent';
+import { DAY_MS, billedSubscription, invoicesOf, iso, quantityOn } from './support/fixtures';
 import { TestApp, createTestApp } from './support/test-app';
 import { sql } from './support/test-database';
 
@@ -25,7 +26,7 @@ describe('usage racing the close of its period', () => {
         startAt: iso(start),
         interval: 'day',
         charges: ['atomic', 'pessimistic', 'optimistic', 'buffered'].map((strategy) => ({
-          strategy: strategy as 'buffered',
+          strategy,
           pricing: { model: 'per_unit', unitPrice: '1' },
         })),
       });
@@ -37,14 +38,11 @@ describe('usage racing the close of its period', () => {
         quantity: 1 + (i % 4),
         occurredAt: iso(start + 1000 + i),
       }));
-      const answers = await pool(
-        CONCURRENCY,
-        events.map((event) => async () => {
-          const res = await t.http().post('/v1/usage').send({ subscriptionId: sub.subscriptionId, ...event });
-          if (++answered === CLOSE_AFTER) close = t.http().post('/v1/billing/rollups').send({}).then((r) => r);
-          return res;
-        }),
-      );
+      const answers = await inPool(events, CONCURRENCY, async (event) => {
+        const res = await t.http().post('/v1/usage').send({ subscriptionId: sub.subscriptionId, ...event });
+        if (++answered === CLOSE_AFTER) close = t.http().post('/v1/billing/rollups').send({}).then((r) => r);
+        return res;
+      });
       const run = await close!;
       expect(run.status).toBe(200);
 

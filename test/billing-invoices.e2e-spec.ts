@@ -1,10 +1,7 @@
 import Decimal from 'decimal.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DAY_MS, billedSubscription, invoicesOf, iso, quantityOn } from './support/billing-fixtures';
-import { unique } from './support/fixtures';
+import { DAY_MS, HOUR_MS, billedSubscription, invoicesOf, iso, quantityOn, unique } from './support/fixtures';
 import { TestApp, createTestApp } from './support/test-app';
-
-const HOUR_MS = 3_600_000;
 
 describe('invoices and cancellation', () => {
   let t: TestApp;

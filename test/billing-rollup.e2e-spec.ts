@@ -1,10 +1,10 @@
 import { BillingRollupService } from '../src/billing/rollup/billing-rollup.service';
-import { BILLING_ROLLUP_LOCK, openLockSession, waitForLock } from '../src/database/advisory-locks';
-import { DAY_MS, billedSubscription, invoicesOf, iso, quantityOn } from './support/billing-fixtures';
+import { BILLING_ROLLUP_LOCK, waitForLock } from '../src/database/advisory-locks';
+import { DAY_MS, HOUR_MS, billedSubscription, invoicesOf, iso, quantityOn } from './support/fixtures';
 import { TestApp, createTestApp } from './support/test-app';
-import { sql } from './support/test-database';
+import { connect, sql } from './support/test-database';
+import { until } from './support/until';
 
-const HOUR_MS = 3_600_000;
 const usage = (t: TestApp, subscriptionId: string, feature: string, occurredAt: string, quantity = 1) =>
   t.http().post('/v1/usage').send({ subscriptionId, feature, quantity, occurredAt });
 const rollup = (t: TestApp, asOf?: string) =>
@@ -226,7 +226,7 @@ describe('billing rollup with two instances, a grace period and crashes', () => 
   });
 
   it('answers skipped while another run holds the lock', async () => {
-    const holder = await openLockSession({ databaseUrl: t.databaseUrl }, () => undefined);
+    const holder = await connect(t.databaseUrl);
     try {
       await waitForLock(holder, BILLING_ROLLUP_LOCK);
       const run = await rollup(t2).expect(200);
@@ -319,12 +319,11 @@ describe('billing rollup on its schedule', () => {
       baseFee: '7',
       charges: [],
     });
-    const deadline = Date.now() + 5000;
     let invoices: any[] = [];
-    while (invoices.length === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      invoices = await invoicesOf(t.baseUrl, sub.subscriptionId);
-    }
+    await until(async () => (invoices = await invoicesOf(t.baseUrl, sub.subscriptionId)).length > 0, 'the scheduled rollup', {
+      timeoutMs: 5000,
+      everyMs: 200,
+    });
     expect(invoices.map((i) => i.total)).toEqual(['7.00']);
   });
 });

@@ -1,22 +1,15 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
+import { burst } from './support/concurrent';
 import { EmbeddedServerProcess } from './support/embedded-server-process';
 import { meteredSubscription } from './support/fixtures';
+import { statusCounts } from './support/http';
 import { freePort } from './support/server-process';
 import { TestApp, createTestApp } from './support/test-app';
 import { sql } from './support/test-database';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Fires `n` usage requests at once and returns their statuses. */
-async function burst(baseUrl: string, body: object, n: number): Promise<number[]> {
-  const answers = await Promise.all(
-    Array.from({ length: n }, () => request(baseUrl).post('/v1/usage').send(body)),
-  );
-  return answers.map((a) => a.status);
-}
 
 /**
  * Guarantees of the buffered strategy that one app in the test process can show: group commit,
@@ -37,8 +30,7 @@ describe('buffered metering guarantees', () => {
       const body = { subscriptionId: m.subscriptionId, feature: m.feature };
       // Warm the counter so that the burst does not wait on its first read.
       expect((await request(t.baseUrl).post('/v1/usage').send(body)).status).toBe(201);
-      const statuses = await burst(t.baseUrl, body, 100);
-      expect(statuses.every((s) => s === 201)).toBe(true);
+      expect(statusCounts(await burst(t.baseUrl, '/v1/usage', Array(100).fill(body)))).toEqual({ 201: 100 });
       // Rows written by one transaction share its xmin: a commit per event would show 101.
       const [{ transactions, events }] = await sql(
         t.databaseUrl,
@@ -59,8 +51,7 @@ describe('buffered metering guarantees', () => {
           m.subscriptionId,
         ]).then((rows) => rows[0]);
       const before = await rowVersion();
-      const statuses = await burst(t.baseUrl, body, 50);
-      expect(statuses.every((s) => s === 201)).toBe(true);
+      expect(statusCounts(await burst(t.baseUrl, '/v1/usage', Array(50).fill(body)))).toEqual({ 201: 50 });
       // The same row version as before the burst: not one UPDATE touched it.
       expect(await rowVersion()).toEqual(before);
       expect(before.used).toBe(0);
@@ -80,7 +71,7 @@ describe('buffered metering guarantees', () => {
       const m = await meteredSubscription(t.baseUrl, { strategy: 'buffered' });
       const body = { subscriptionId: m.subscriptionId, feature: m.feature };
       expect((await request(t.baseUrl).post('/v1/usage').send(body)).status).toBe(201);
-      expect((await burst(t.baseUrl, body, 100)).every((s) => s === 201)).toBe(true);
+      expect(statusCounts(await burst(t.baseUrl, '/v1/usage', Array(100).fill(body)))).toEqual({ 201: 100 });
       const [{ transactions, largest }] = await sql(
         t.databaseUrl,
         `SELECT count(*)::int AS transactions, max(n)::int AS largest

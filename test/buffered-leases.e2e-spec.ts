@@ -1,19 +1,9 @@
-import { Client } from 'pg';
+import { inPool } from './support/concurrent';
 import { meteredSubscription } from './support/fixtures';
-import {
-  Outcome,
-  ServerProcess,
-  instances,
-  inPool,
-  killLeftovers,
-  ledgerKeys,
-  postJson,
-  startServer,
-  statusCounts,
-  stream,
-  totals,
-} from './support/server-process';
-import { createTestDatabase, sql } from './support/test-database';
+import { Answer, postJson, statusCounts } from './support/http';
+import { ServerProcess, killLeftovers, startServer, stream } from './support/server-process';
+import { connect, createTestDatabase, instances, ledgerKeys, sql, totals } from './support/test-database';
+import { until } from './support/until';
 
 /**
  * Quota leases of the buffered strategy across real server processes: each process spends in
@@ -29,8 +19,6 @@ afterAll(async () => {
   await killLeftovers();
   for (const drop of drops) await drop().catch(() => undefined);
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function threeProcesses(databaseUrl: string) {
   const env = { USAGE_FLUSH_INTERVAL_MS: String(FLUSH_MS) };
@@ -50,6 +38,7 @@ async function threeProcesses(databaseUrl: string) {
 /** After every process has stopped: exactly the limit counted, flushed and in the ledger, no lease left. */
 async function expectSettledAtLimit(databaseUrl: string, subscriptionId: string): Promise<void> {
   expect(await totals(databaseUrl, subscriptionId)).toEqual({
+    counters: 1,
     used: LIMIT,
     reserved: 0,
     limit: LIMIT,
@@ -96,8 +85,7 @@ it('kill -9 one of 3 processes mid-run: its unspent slice returns to the survivo
   // A stream over all three; the victim is killed once it holds an unspent slice and some
   // hundreds have been accepted (well before the limit).
   const flow = stream(45, () => servers, (seq) => event(`run-${seq}`));
-  const probe = new Client({ connectionString: db.url });
-  await probe.connect();
+  const probe = await connect(db.url);
   let unspent = 0;
   try {
     await flow.until(async () => {
@@ -122,11 +110,10 @@ it('kill -9 one of 3 processes mid-run: its unspent slice returns to the survivo
 
   // The survivors' flush tick (every 200 ms) finds the victim's liveness lock free and retires
   // it: its events flushed into the counter, its lease gone, its reserved quota returned.
-  const deadline = Date.now() + 5000;
-  while ((await instances(db.url)).includes(victimId)) {
-    if (Date.now() > deadline) throw new Error(`dead instance ${victimId} not retired within 5 s of its death`);
-    await sleep(50);
-  }
+  await until(async () => !(await instances(db.url)).includes(victimId), `dead instance ${victimId} retired`, {
+    timeoutMs: 5000,
+    everyMs: 50,
+  });
   expect(await instances(db.url)).toEqual([ids[0], ids[1]]);
   // One snapshot: the counter row, the live leases, and what the victim had accepted.
   const [snap] = await sql(
@@ -154,7 +141,7 @@ it('kill -9 one of 3 processes mid-run: its unspent slice returns to the survivo
     unanswered.map((s, i) => postJson([a, b][i % 2].baseUrl, '/v1/usage', s.request)),
   );
   expect(retries.filter((r) => ![201, 200, 429].includes(r.status)).slice(0, 1)).toEqual([]);
-  const more: { key: string; outcome: Outcome }[] = [];
+  const more: { key: string; outcome: Answer }[] = [];
   for (let round = 0; round < 40; round++) {
     const keys = Array.from({ length: 100 }, (_, i) => `more-${round}-${i}`);
     const answers = await Promise.all(keys.map((k, i) => postJson([a, b][i % 2].baseUrl, '/v1/usage', event(k))));

@@ -1,15 +1,7 @@
 import { meteredSubscription } from './support/fixtures';
-import {
-  Outcome,
-  ServerProcess,
-  instances,
-  killLeftovers,
-  postJson,
-  startServer,
-  statusCounts,
-  totals,
-} from './support/server-process';
-import { createTestDatabase } from './support/test-database';
+import { Answer, postJson, statusCounts } from './support/http';
+import { ServerProcess, killLeftovers, startServer } from './support/server-process';
+import { createTestDatabase, instances, totals } from './support/test-database';
 
 /**
  * The concurrency exactness of issue 2, for the `buffered` strategy, against real server
@@ -27,7 +19,7 @@ afterAll(async () => {
 });
 
 /** All requests at once; request i goes to process i % n. */
-const fire = (servers: ServerProcess[], bodies: unknown[]): Promise<Outcome[]> =>
+const fire = (servers: ServerProcess[], bodies: unknown[]): Promise<Answer[]> =>
   Promise.all(bodies.map((body, i) => postJson(servers[i % servers.length].baseUrl, '/v1/usage', body)));
 
 describe.each([1, 3])('buffered strategy, %i app process(es) on one database', (n) => {
@@ -87,6 +79,7 @@ describe.each([1, 3])('buffered strategy, %i app process(es) on one database', (
 
     // counter == ledger == 201s, and no quota is left reserved by a process that is gone.
     expect(await totals(db.url, limited.subscriptionId)).toEqual({
+      counters: 1,
       used: 100,
       reserved: 0,
       limit: 100,
@@ -94,6 +87,7 @@ describe.each([1, 3])('buffered strategy, %i app process(es) on one database', (
       quantity: 100,
     });
     expect(await totals(db.url, unlimited.subscriptionId)).toEqual({
+      counters: 1,
       used: 200,
       reserved: 0,
       limit: null,
@@ -101,6 +95,7 @@ describe.each([1, 3])('buffered strategy, %i app process(es) on one database', (
       quantity: 200,
     });
     expect(await totals(db.url, keyed.subscriptionId)).toEqual({
+      counters: 1,
       used: 1,
       reserved: 0,
       limit: 100,

@@ -1,18 +1,8 @@
-import { Client } from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Metered, meteredSubscription } from './support/fixtures';
-import {
-  Outcome,
-  Sent,
-  instances,
-  killLeftovers,
-  ledgerKeys,
-  postJson,
-  startServer,
-  statusCounts,
-  stream,
-  totals,
-} from './support/server-process';
-import { createTestDatabase } from './support/test-database';
+import { Answer, postJson, statusCounts } from './support/http';
+import { Sent, killLeftovers, startServer, stream } from './support/server-process';
+import { connect, createTestDatabase, instances, ledgerKeys, totals } from './support/test-database';
 
 /**
  * The buffered strategy under signals, with the server as a real child process: SIGTERM while
@@ -42,7 +32,7 @@ const keysWith = (sent: Sent<UsageBody>[], subscriptionId: string, statuses: num
   );
 
 /** Repeats whose answer is not a 200 duplicate carrying the figures of the accepted original. */
-const notDuplicatesOf = (originals: Sent<UsageBody>[], answers: Outcome[]) =>
+const notDuplicatesOf = (originals: Sent<UsageBody>[], answers: Answer[]) =>
   originals
     .map((s, i) => ({ key: s.request.idempotencyKey, original: s.outcome.body, repeat: answers[i] }))
     .filter(({ original, repeat }) => {
@@ -99,6 +89,7 @@ it('SIGTERM while events flow: exit 0, and counter == ledger == the 201s the cli
     expect(sortedKeys(ledger.keys())).toEqual(sortedKeys(accepted));
     // The shutdown flush wrote all of it into the counter, and returned the unspent lease.
     expect(await totals(db.url, m.subscriptionId)).toEqual({
+      counters: 1,
       used: accepted.size,
       reserved: 0,
       limit: m === leased ? 1_000_000 : null,
@@ -121,8 +112,7 @@ it('SIGKILL while events flow: restart recovers every 201 exactly once; retries 
   const subs = [unlimited, limited];
 
   // Watch the limited subscription's ledger and counter row for the whole test.
-  const watcher = new Client({ connectionString: db.url });
-  await watcher.connect();
+  const watcher = await connect(db.url);
   let highest = 0;
   let samples = 0;
   let watching = true;
@@ -135,7 +125,7 @@ it('SIGKILL while events flow: restart recovers every 201 exactly once; retries 
       );
       highest = Math.max(highest, rows[0].ledger, rows[0].held);
       samples++;
-      await new Promise((r) => setTimeout(r, 15));
+      await sleep(15);
     }
   })();
 
@@ -231,6 +221,7 @@ it('SIGKILL while events flow: restart recovers every 201 exactly once; retries 
       expect([...ledger.values()].filter((n) => n !== 1)).toEqual([]);
       expect(sortedKeys(ledger.keys())).toEqual(sortedKeys(acceptedKeys));
       expect(await totals(db.url, m.subscriptionId)).toEqual({
+        counters: 1,
         used: acceptedKeys.size,
         reserved: 0,
         limit: m === limited ? LIMIT : null,

@@ -1,5 +1,6 @@
-import { burst, burstAgent, countBy, send } from './support/concurrent';
-import { unique } from './support/fixtures';
+import { burst } from './support/concurrent';
+import { DAY_MS, HOUR_MS, iso, unique } from './support/fixtures';
+import { statusCounts } from './support/http';
 import { TestApp, createTestApp } from './support/test-app';
 
 /**
@@ -7,9 +8,6 @@ import { TestApp, createTestApp } from './support/test-app';
  * from the next period on), customers, subscriptions (anchored periods, Jan-31 clamping) and the
  * usage of a period, all through HTTP against a real database.
  */
-const DAY = 86_400_000;
-const HOUR = 3_600_000;
-const iso = (ms: number | Date) => new Date(ms).toISOString();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -80,7 +78,7 @@ describe('catalog', () => {
 
       const key = unique('raced');
       const answers = await burst(t.baseUrl, '/v1/features', Array(10).fill({ key, name: 'Raced' }));
-      expect(countBy(answers)).toEqual({ 201: 1, 409: 9 });
+      expect(statusCounts(answers)).toEqual({ 201: 1, 409: 9 });
     });
   });
 
@@ -181,14 +179,9 @@ describe('catalog', () => {
     it('let exactly one of several concurrent edits from the same version win', async () => {
       const f = await createFeature();
       const plan = await createPlan({ interval: 'month', charges: [{ feature: f.key }] });
-      const agent = burstAgent(10);
-      const answers = await Promise.all(
-        Array.from({ length: 10 }, (_, i) =>
-          send(agent, t.baseUrl, 'PATCH', `/v1/plans/${plan.key}`, { name: `Edit ${i}` }, { 'if-match': '"1"' }),
-        ),
-      );
-      agent.destroy();
-      expect(countBy(answers)).toEqual({ 200: 1, 412: 9 });
+      const edits = Array.from({ length: 10 }, (_, i) => ({ name: `Edit ${i}` }));
+      const answers = await burst(t.baseUrl, `/v1/plans/${plan.key}`, edits, { method: 'PATCH', headers: { 'if-match': '"1"' } });
+      expect(statusCounts(answers)).toEqual({ 200: 1, 412: 9 });
       expect((await t.http().get(`/v1/plans/${plan.key}`).expect(200)).body.version).toBe(2);
     });
 
@@ -200,11 +193,11 @@ describe('catalog', () => {
     it('apply a changed limit from the next period on, not to the running one', async () => {
       const f = await createFeature();
       const plan = await createPlan({ interval: 'day', charges: [{ feature: f.key, limit: 3 }] });
-      const start = Date.now() - 36 * HOUR;
+      const start = Date.now() - 36 * HOUR_MS;
       const sub = await subscribe(plan.key, iso(start));
       const current = { occurredAt: iso(Date.now()) };
-      const next = { occurredAt: iso(start + 2 * DAY + HOUR) };
-      const previous = { occurredAt: iso(start + HOUR) };
+      const next = { occurredAt: iso(start + 2 * DAY_MS + HOUR_MS) };
+      const previous = { occurredAt: iso(start + HOUR_MS) };
 
       // One unit counted before the edit, so the running period's counter already exists.
       expect((await use(sub.id, f.key, current)).body).toMatchObject({ used: 1, limit: 3 });
@@ -233,8 +226,8 @@ describe('catalog', () => {
         { feature: f.key, used: 3, limit: 3, remaining: 0 },
       ]);
       expect(await usageAt(sub.id, next.occurredAt)).toMatchObject({
-        periodStart: iso(start + 2 * DAY),
-        periodEnd: iso(start + 3 * DAY),
+        periodStart: iso(start + 2 * DAY_MS),
+        periodEnd: iso(start + 3 * DAY_MS),
         features: [{ feature: f.key, used: 0, limit: 1, remaining: 1 }],
       });
 
@@ -252,9 +245,9 @@ describe('catalog', () => {
     it('apply a changed limit to the next period even if an event dated in it came before the edit', async () => {
       const f = await createFeature();
       const plan = await createPlan({ interval: 'day', charges: [{ feature: f.key, limit: 3 }] });
-      const start = Date.now() - 36 * HOUR;
+      const start = Date.now() - 36 * HOUR_MS;
       const sub = await subscribe(plan.key, iso(start));
-      const next = { occurredAt: iso(start + 2 * DAY + HOUR) };
+      const next = { occurredAt: iso(start + 2 * DAY_MS + HOUR_MS) };
 
       const early = await use(sub.id, f.key, next);
       expect(early.status).toBeLessThan(500);
@@ -279,7 +272,7 @@ describe('catalog', () => {
         interval: 'day',
         charges: [{ feature: kept.key }, { feature: removed.key, limit: 5 }],
       });
-      const start = Date.now() - 12 * HOUR;
+      const start = Date.now() - 12 * HOUR_MS;
       const sub = await subscribe(plan.key, iso(start));
       await t
         .http()
@@ -289,11 +282,11 @@ describe('catalog', () => {
         .expect(200);
 
       expect((await use(sub.id, removed.key)).status).toBe(201);
-      expect((await usageAt(sub.id, iso(start + HOUR))).features).toEqual([
+      expect((await usageAt(sub.id, iso(start + HOUR_MS))).features).toEqual([
         { feature: kept.key, used: 0, limit: null, remaining: null },
         { feature: removed.key, used: 1, limit: 5, remaining: 4 },
       ]);
-      expect((await usageAt(sub.id, iso(start + DAY + HOUR))).features).toEqual([
+      expect((await usageAt(sub.id, iso(start + DAY_MS + HOUR_MS))).features).toEqual([
         { feature: kept.key, used: 0, limit: null, remaining: null },
       ]);
     });
@@ -364,12 +357,12 @@ describe('catalog', () => {
     it('may start in the past: the current period is the one that contains now', async () => {
       const f = await createFeature();
       const daily = await createPlan({ interval: 'day', charges: [{ feature: f.key }] });
-      const start = Date.now() - 2 * DAY - 12 * HOUR;
+      const start = Date.now() - 2 * DAY_MS - 12 * HOUR_MS;
       const sub = await subscribe(daily.key, iso(start));
       expect(sub).toMatchObject({
         startAt: iso(start),
-        currentPeriodStart: iso(start + 2 * DAY),
-        currentPeriodEnd: iso(start + 3 * DAY),
+        currentPeriodStart: iso(start + 2 * DAY_MS),
+        currentPeriodEnd: iso(start + 3 * DAY_MS),
       });
     });
 
@@ -445,12 +438,12 @@ describe('catalog', () => {
         interval: 'month',
         charges: [{ feature: limited.key, limit: 10 }, { feature: unlimited.key }],
       });
-      const start = new Date(Date.now() - 40 * DAY);
+      const start = new Date(Date.now() - 40 * DAY_MS);
       const sub = await subscribe(plan.key, iso(start));
 
       await use(sub.id, limited.key, { quantity: 4 }).expect(201);
       await use(sub.id, unlimited.key, { quantity: 7 }).expect(201);
-      await use(sub.id, limited.key, { quantity: 2, occurredAt: iso(start.getTime() + DAY) }).expect(201);
+      await use(sub.id, limited.key, { quantity: 2, occurredAt: iso(start.getTime() + DAY_MS) }).expect(201);
 
       const now = (await t.http().get(`/v1/subscriptions/${sub.id}/usage`).expect(200)).body;
       expect(now).toMatchObject({
@@ -462,7 +455,7 @@ describe('catalog', () => {
         ],
       });
 
-      const first = await usageAt(sub.id, iso(start.getTime() + 2 * DAY));
+      const first = await usageAt(sub.id, iso(start.getTime() + 2 * DAY_MS));
       expect(first).toMatchObject({
         periodStart: iso(start),
         periodEnd: iso(addMonthsClamped(start, 1)),

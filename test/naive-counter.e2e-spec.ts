@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { meteredSubscription } from './support/fixtures';
 import { TestApp, createTestApp } from './support/test-app';
-import { sql } from './support/test-database';
+import { connect, sql } from './support/test-database';
 
 /**
  * Why the strategies exist: the naive read-check-write, run by concurrent clients against the real
@@ -53,8 +53,7 @@ describe('the naive read-check-write counter', () => {
   beforeAll(async () => {
     t = await createTestApp();
     // Connected up front, so that the increments start together instead of one per connect.
-    clients = Array.from({ length: CLIENTS }, () => new Client({ connectionString: t.databaseUrl }));
-    await Promise.all(clients.map((c) => c.connect()));
+    clients = await Promise.all(Array.from({ length: CLIENTS }, () => connect(t.databaseUrl)));
   });
   afterAll(async () => {
     await Promise.all((clients ?? []).map((c) => c.end()));

@@ -1,12 +1,11 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DrainService } from '../src/lifecycle/drain.service';
 import { EmbeddedServerProcess } from './support/embedded-server-process';
 import { freePort } from './support/server-process';
 import { TestApp, createTestApp } from './support/test-app';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A PostgreSQL of this test's own, so that it can be stopped and started under a running app

@@ -1,8 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { meteredSubscription } from './support/fixtures';
 import { Family, parsePrometheusText, sampleValue } from './support/prometheus-text';
 import { TestApp, createTestApp } from './support/test-app';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('metrics', () => {
   let t: TestApp;

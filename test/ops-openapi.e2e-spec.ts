@@ -3,6 +3,7 @@ import { OpenAPIV3 } from 'openapi-types';
 import { servedRoutes } from '../src/app.factory';
 import { ErrorCode } from '../src/common/errors/tally.error';
 import { DOCS_PATH, OPENAPI_JSON_PATH } from '../src/openapi/openapi';
+import { send } from './support/http';
 import { createTestDatabase } from './support/test-database';
 import { startServer } from './support/server-process';
 import { TestApp, createTestApp } from './support/test-app';
@@ -112,8 +113,9 @@ describe('OpenAPI document', () => {
     const db = await createTestDatabase();
     const server = await startServer({ databaseUrl: db.url });
     try {
-      const res = await fetch(`${server.baseUrl}${OPENAPI_JSON_PATH}`);
-      expect(await res.json()).toEqual(document);
+      const served = await send(server.baseUrl, 'GET', OPENAPI_JSON_PATH);
+      expect(served.status).toBe(200);
+      expect(served.body).toEqual(document);
     } finally {
       await server.stop();
       await db.drop();

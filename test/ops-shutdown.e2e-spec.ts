@@ -1,15 +1,15 @@
-import { Client } from 'pg';
+import { ScratchDatabase } from '../src/database/scratch-database';
 import { meteredSubscription } from './support/fixtures';
+import { postJson, send } from './support/http';
 import { parsePrometheusText, sampleValue } from './support/prometheus-text';
-import { ServerProcess, killLeftovers, postJson, startServer, totals } from './support/server-process';
-import { createTestDatabase } from './support/test-database';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { ServerProcess, killLeftovers, startServer } from './support/server-process';
+import { connect, createTestDatabase, totals } from './support/test-database';
+import { until } from './support/until';
 
 /** Requests being handled by the server right now, from its own gauge (probes and scrapes excluded). */
 async function inFlight(server: ServerProcess): Promise<number> {
-  const res = await fetch(`${server.baseUrl}/metrics`);
-  return sampleValue(parsePrometheusText(await res.text()), 'tally_http_requests_in_flight');
+  const scrape = await send(server.baseUrl, 'GET', '/metrics');
+  return sampleValue(parsePrometheusText(scrape.body), 'tally_http_requests_in_flight');
 }
 
 /**
@@ -17,8 +17,7 @@ async function inFlight(server: ServerProcess): Promise<number> {
  * requests counting on them wait in the database until release(): requests really in flight.
  */
 async function holdCounters(databaseUrl: string, subscriptionIds: string[]): Promise<() => Promise<void>> {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
+  const client = await connect(databaseUrl);
   await client.query('BEGIN');
   await client.query('SELECT 1 FROM usage_counters WHERE subscription_id = ANY($1::uuid[]) FOR UPDATE', [subscriptionIds]);
   return async () => {
@@ -27,16 +26,8 @@ async function holdCounters(databaseUrl: string, subscriptionIds: string[]): Pro
   };
 }
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 describe('graceful shutdown (SIGTERM to the built server)', () => {
-  let db: { url: string; drop: () => Promise<void> };
+  let db: ScratchDatabase;
   beforeAll(async () => {
     db = await createTestDatabase();
   });
@@ -71,7 +62,7 @@ describe('graceful shutdown (SIGTERM to the built server)', () => {
     server.kill('SIGTERM');
 
     // Draining: not ready, and a request that comes now is refused (or finds the port closed), not served.
-    await until(async () => (await fetch(`${server.baseUrl}/health/ready`).catch(() => undefined))?.status === 503, 'ready 503');
+    await until(async () => (await send(server.baseUrl, 'GET', '/health/ready')).status === 503, 'ready 503');
     const late = await postJson(server.baseUrl, '/v1/usage', { subscriptionId: atomic.subscriptionId, feature: atomic.feature });
     await release();
 

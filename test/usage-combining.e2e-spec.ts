@@ -1,8 +1,9 @@
-import { burst, countBy, usageState } from './support/concurrent';
+import { burst } from './support/concurrent';
 import { Target, mixedQuantities } from './support/exactness';
 import { meteredSubscription } from './support/fixtures';
+import { statusCounts } from './support/http';
 import { TestApp, createTestApp } from './support/test-app';
-import { sql } from './support/test-database';
+import { sql, totals } from './support/test-database';
 
 /**
  * Combining (issue 9): concurrent requests for one counter that arrive while a transaction on it
@@ -57,14 +58,14 @@ describe.each([
         quantity: (i % 16) + 1,
       }));
       const answers = await burst(target.urls, '/v1/usage', bodies);
-      expect(countBy(answers)).toEqual({ 201: 16, 200: 48 });
+      expect(statusCounts(answers)).toEqual({ 201: 16, 200: 48 });
       // Every answer for a key carries the figures of the one event counted for it.
       for (let k = 0; k < 16; k++) {
         const forKey = answers.filter((_, i) => i % 16 === k);
         const first = forKey.find((a) => a.status === 201)!;
         for (const a of forKey) expect({ ...a.body, duplicate: false }).toEqual(first.body);
       }
-      const state = await usageState(target.databaseUrl, m.subscriptionId);
+      const state = await totals(target.databaseUrl, m.subscriptionId);
       expect(state).toMatchObject({ used: 136, events: 16, quantity: 136 }); // 1 + 2 + … + 16
       expect(await transactionsOf(target.databaseUrl, m.subscriptionId)).toBeLessThan(16);
     });

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { EmbeddedDatabase, freePort } from '../../src/database/embedded/embedded-database';
+import { createScratchDatabase } from '../../src/database/scratch-database';
 
 /**
  * A fresh database for a benchmark: on DATABASE_URL's server when set, else on an embedded
@@ -9,20 +9,11 @@ import { EmbeddedDatabase, freePort } from '../../src/database/embedded/embedded
  */
 export async function benchDatabase(): Promise<{ url: string; stop: () => Promise<void> }> {
   const embedded = process.env.DATABASE_URL ? undefined : await EmbeddedDatabase.throwaway('tally-bench-');
-  const server = process.env.DATABASE_URL ?? embedded!.url;
-  const name = `tally_bench_${Date.now()}`;
-  const admin = async (sql: string) => {
-    const c = new Client({ connectionString: server });
-    await c.connect();
-    await c.query(sql).finally(() => c.end());
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
+  const db = await createScratchDatabase(process.env.DATABASE_URL ?? embedded!.url, 'tally_bench');
   return {
-    url: url.toString(),
+    url: db.url,
     stop: async () => {
-      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await db.drop();
       await embedded?.stop();
     },
   };

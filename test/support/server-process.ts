@@ -1,8 +1,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { sql } from './test-database';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../src/database/embedded/embedded-database';
+import { Answer, postJson, send } from './http';
+import { until } from './until';
+
+export { freePort };
 
 /**
  * The built server (`node dist/src/main.js`) as a real child process, for the tests where a
@@ -52,19 +56,6 @@ const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Spawns the server and resolves once it answers HTTP (GET of an unknown feature → 404). */
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
@@ -162,13 +153,8 @@ async function spawnOnce(options: StartOptions, port: number): Promise<ServerPro
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   for (;;) {
     if (exit) throw new Error(`server exited before it was ready ${JSON.stringify(exit)}\n${log}`);
-    try {
-      const res = await fetch(`${baseUrl}/v1/features/no-such-feature`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.status === 404) return server;
-    } catch {
-      // Not listening yet.
-    }
+    // No answer (status 0) while it is not listening yet.
+    if ((await send(baseUrl, 'GET', '/v1/features/no-such-feature', undefined, { timeoutMs: 2000 })).status === 404) return server;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`server not ready within ${options.readyTimeoutMs ?? 30_000} ms\n${log}`);
@@ -193,106 +179,13 @@ export async function killLeftovers(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Clients of child processes: node's global fetch (undici). A request that gets no HTTP answer
-// (connection refused or reset, the process gone, a timeout) is status 0: "no answer".
-
-export interface Outcome {
-  status: number;
-  body: any;
-  /** Why there was no answer (status 0). */
-  error?: string;
-}
-
-export async function postJson(baseUrl: string, path: string, body: unknown, timeoutMs = 20_000): Promise<Outcome> {
-  try {
-    const res = await fetch(`${baseUrl}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // Not JSON: keep the text for the assertion message.
-    }
-    return { status: res.status, body: parsed };
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return { status: 0, body: undefined, error: cause?.code ?? cause?.message ?? (error as Error).message };
-  }
-}
-
-/** Runs `work` over `items` with at most `concurrency` in flight; results in the order of `items`. */
-export async function inPool<T, R>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<R>) {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
-}
-
-export const statusCounts = (outcomes: { status: number }[]) =>
-  outcomes.reduce<Record<number, number>>((acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }), {});
-
-// ---------------------------------------------------------------------------------------------
-// What the shared database holds, read behind the servers' backs.
-
-export interface Totals {
-  /** The counter row (one period): what the flushes have written. */
-  used: number;
-  reserved: number;
-  limit: number | null;
-  /** The ledger: rows and the sum of their quantities. */
-  events: number;
-  quantity: number;
-}
-
-export async function totals(databaseUrl: string, subscriptionId: string): Promise<Totals> {
-  const [row] = await sql(
-    databaseUrl,
-    `SELECT (SELECT coalesce(sum(used), 0)::float8 FROM usage_counters WHERE subscription_id = $1) AS used,
-            (SELECT coalesce(sum(reserved), 0)::float8 FROM usage_counters WHERE subscription_id = $1) AS reserved,
-            (SELECT max("limit")::float8 FROM usage_counters WHERE subscription_id = $1) AS "limit",
-            (SELECT count(*)::int FROM usage_events WHERE subscription_id = $1) AS events,
-            (SELECT coalesce(sum(quantity), 0)::float8 FROM usage_events WHERE subscription_id = $1) AS quantity`,
-    [subscriptionId],
-  );
-  return row;
-}
-
-/** Each idempotency key in the ledger of a subscription, with how many rows carry it. */
-export async function ledgerKeys(databaseUrl: string, subscriptionId: string): Promise<Map<string, number>> {
-  const rows = await sql<{ key: string; n: number }>(
-    databaseUrl,
-    `SELECT idempotency_key AS key, count(*)::int AS n FROM usage_events
-      WHERE subscription_id = $1 GROUP BY idempotency_key`,
-    [subscriptionId],
-  );
-  return new Map(rows.map((r) => [r.key, r.n]));
-}
-
-/** The live (registered, not yet retired) buffered instances, in start order. */
-export async function instances(databaseUrl: string): Promise<string[]> {
-  const rows = await sql<{ id: string }>(databaseUrl, 'SELECT id FROM usage_instances ORDER BY lock_key');
-  return rows.map((r) => r.id);
-}
-
-// ---------------------------------------------------------------------------------------------
 // A steady stream of events from concurrent clients, to signal a process in the middle of it.
 
 export interface Sent<T = unknown> {
   seq: number;
   request: T;
   target: ServerProcess;
-  outcome: Outcome;
+  outcome: Answer;
 }
 
 export interface Stream<T> {
@@ -334,13 +227,7 @@ export function stream<T>(
   return {
     sent,
     count: (status) => sent.filter((s) => s.outcome.status === status).length,
-    until: async (predicate, timeoutMs = 20_000) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!(await predicate(sent))) {
-        if (Date.now() > deadline) throw new Error(`stream: condition not met within ${timeoutMs} ms`);
-        await sleep(10);
-      }
-    },
+    until: (predicate, timeoutMs = 20_000) => until(() => predicate(sent), 'the stream condition', { timeoutMs }),
     stop: async () => {
       stopped = true;
       await running;

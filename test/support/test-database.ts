@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { ScratchDatabase, createScratchDatabase } from '../../src/database/scratch-database';
 
 /** The server the suite runs against (global-setup sets it when it starts the embedded one). */
 export function serverUrl(): string {
@@ -8,39 +8,85 @@ export function serverUrl(): string {
   return url;
 }
 
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: serverUrl() });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** A fresh, empty database on the test server; the app creates its tables by migrating it. */
-export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `tally_test_${randomBytes(6).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${name}`));
-  return {
-    url: withDatabase(serverUrl(), name),
-    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
-  };
+export function createTestDatabase(): Promise<ScratchDatabase> {
+  return createScratchDatabase(serverUrl(), 'tally_test');
 }
 
-/** A plain pg client on a test database, for asserting on what is stored. */
-export async function sql<T = any>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+/**
+ * A pg session of the test's own on a test database, behind the app's back: to hold a lock or
+ * a transaction open, or to watch the database while the test runs. The caller ends it.
+ */
+export async function connect(url: string): Promise<Client> {
   const client = new Client({ connectionString: url });
   await client.connect();
+  return client;
+}
+
+/** One statement on a session of its own, for asserting on what is stored. */
+export async function sql<T = any>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const client = await connect(url);
   try {
     return (await client.query(text, params)).rows;
   } finally {
     await client.end();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a database holds, read behind the app's back.
+
+export interface Totals {
+  /** Counter rows of the subscription (one per feature and period). */
+  counters: number;
+  /** Sums over those rows: what the counting (or, for buffered, the flushes) wrote, and leased quota. */
+  used: number;
+  reserved: number;
+  /** The largest limit among them; null when none has one. */
+  limit: number | null;
+  /** The ledger: rows and the sum of their quantities. */
+  events: number;
+  quantity: number;
+}
+
+export async function totals(databaseUrl: string, subscriptionId: string): Promise<Totals> {
+  const [row] = await sql(
+    databaseUrl,
+    `SELECT (SELECT count(*)::int FROM usage_counters WHERE subscription_id = $1) AS counters,
+            (SELECT coalesce(sum(used), 0)::float8 FROM usage_counters WHERE subscription_id = $1) AS used,
+            (SELECT coalesce(sum(reserved), 0)::float8 FROM usage_counters WHERE subscription_id = $1) AS reserved,
+            (SELECT max("limit")::float8 FROM usage_counters WHERE subscription_id = $1) AS "limit",
+            (SELECT count(*)::int FROM usage_events WHERE subscription_id = $1) AS events,
+            (SELECT coalesce(sum(quantity), 0)::float8 FROM usage_events WHERE subscription_id = $1) AS quantity`,
+    [subscriptionId],
+  );
+  return row;
+}
+
+/** Ledger and counters of the whole database, for "nothing was counted" checks. */
+export async function databaseTotals(databaseUrl: string): Promise<{ counters: number; used: number; events: number }> {
+  const [row] = await sql(
+    databaseUrl,
+    `SELECT (SELECT count(*)::int FROM usage_counters) AS counters,
+            (SELECT coalesce(sum(used), 0)::float8 FROM usage_counters) AS used,
+            (SELECT count(*)::int FROM usage_events) AS events`,
+  );
+  return row;
+}
+
+/** Each idempotency key in the ledger of a subscription, with how many rows carry it. */
+export async function ledgerKeys(databaseUrl: string, subscriptionId: string): Promise<Map<string, number>> {
+  const rows = await sql<{ key: string; n: number }>(
+    databaseUrl,
+    `SELECT idempotency_key AS key, count(*)::int AS n FROM usage_events
+      WHERE subscription_id = $1 GROUP BY idempotency_key`,
+    [subscriptionId],
+  );
+  return new Map(rows.map((r) => [r.key, r.n]));
+}
+
+/** The live (registered, not yet retired) buffered instances, in start order. */
+export async function instances(databaseUrl: string): Promise<string[]> {
+  const rows = await sql<{ id: string }>(databaseUrl, 'SELECT id FROM usage_instances ORDER BY lock_key');
+  return rows.map((r) => r.id);
 }
