@@ -1,6 +1,8 @@
-import { BillingRollupService } from '../src/billing/rollup/billing-rollup.service';
+import { Client } from 'pg';
 import { BILLING_ROLLUP_LOCK, waitForLock } from '../src/database/advisory-locks';
 import { DAY_MS, HOUR_MS, billedSubscription, invoicesOf, iso, quantityOn } from './support/fixtures';
+import { postJson } from './support/http';
+import { ServerProcess, killLeftovers, startServer } from './support/server-process';
 import { TestApp, createTestApp } from './support/test-app';
 import { connect, sql } from './support/test-database';
 import { until } from './support/until';
@@ -138,18 +140,13 @@ describe('billing rollup', () => {
 describe('billing rollup with two instances, a grace period and crashes', () => {
   let t: TestApp;
   let t2: TestApp;
-  let service: BillingRollupService;
   const graceMs = HOUR_MS;
   beforeAll(async () => {
     t = await createTestApp({ config: { billingRollupCron: null, billingGracePeriodMs: graceMs } });
     t2 = await createTestApp({ databaseUrl: t.databaseUrl, config: { billingRollupCron: null, billingGracePeriodMs: graceMs } });
-    service = t.app.get(BillingRollupService);
-  });
-  afterEach(() => {
-    service.faultHook = undefined;
-    service.batch.chunkSize = 1000;
   });
   afterAll(async () => {
+    await killLeftovers();
     await t2.close();
     await t.close();
   });
@@ -237,6 +234,39 @@ describe('billing rollup with two instances, a grace period and crashes', () => 
     expect((await rollup(t2).expect(200)).body.skipped).toBe(false);
   });
 
+  /**
+   * A crash is a real one: the rollup runs in a server process of its own on the same database and
+   * is killed with SIGKILL at the chosen point, where a lock held by the test keeps it waiting. Its
+   * connections carry an application_name, so that the test can see them wait, and see them gone.
+   */
+  const CRASHING = 'tally-test-crashing-rollup';
+
+  async function crashingServer(): Promise<ServerProcess> {
+    const url = new URL(t.databaseUrl);
+    url.searchParams.set('application_name', CRASHING);
+    return startServer({ databaseUrl: url.toString(), env: { BILLING_GRACE_PERIOD: `PT${graceMs / 1000}S` } });
+  }
+
+  /** The crashing server's statements that wait for a lock. */
+  const waitingForLock = () =>
+    sql<{ pid: number; query: string }>(
+      t.databaseUrl,
+      `SELECT pid, query FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+      [CRASHING],
+    );
+
+  /** SIGKILL; then, once the test's locks are released, every session of the dead process ends. */
+  async function crash(server: ServerProcess, blocker: Client): Promise<void> {
+    server.kill('SIGKILL');
+    expect(await server.waitForExit()).toEqual({ code: null, signal: 'SIGKILL' });
+    // The statement that waited goes on, then finds its client gone and rolls back.
+    await blocker.query('ROLLBACK');
+    await until(
+      async () => (await sql(t.databaseUrl, 'SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [CRASHING])).length === 0,
+      'the sessions of the killed process to end',
+    );
+  }
+
   it('leaves whole invoices after a crash between two of them, oldest first, and the next run completes the rest', async () => {
     const start = Date.now() - 3 * DAY_MS - 2 * HOUR_MS;
     const subs = [];
@@ -252,33 +282,57 @@ describe('billing rollup with two instances, a grace period and crashes', () => 
     }
     subs.sort((a, b) => (a.subscriptionId < b.subscriptionId ? -1 : 1)); // the rollup's order
     const [first, second] = subs;
+    // Usage in the first subscription's third period: the counter row the test will hold.
+    await usage(t, first.subscriptionId, first.features[0], iso(start + 2 * DAY_MS + 5), 4).expect(201);
 
-    // One period per transaction, and a crash right after the second one has committed.
-    service.batch.chunkSize = 1;
-    let commits = 0;
-    service.faultHook = (point) => {
-      if (point === 'after-commit' && ++commits === 2) throw new Error('crash');
-    };
-    await rollup(t).expect(500);
+    const server = await crashingServer();
+    const blocker = await connect(t.databaseUrl);
+    try {
+      await blocker.query('BEGIN');
+      const held = await blocker.query(
+        'SELECT 1 FROM usage_counters WHERE subscription_id = $1 AND period_start = $2 FOR UPDATE',
+        [first.subscriptionId, iso(start + 2 * DAY_MS)],
+      );
+      expect(held.rowCount).toBe(1);
+      const run = postJson(server.baseUrl, '/v1/billing/rollups', {}, 60_000);
+      // The chunk of all six periods waits to close that row. Cancelled, it is retried one period
+      // per transaction: the first subscription's first two periods commit, and its third waits
+      // for the row again. The process dies there, between two commits.
+      await until(async () => (await waitingForLock()).length === 1, 'the chunk to wait for the counter row');
+      const [chunk] = await waitingForLock();
+      expect(chunk.query).toMatch(/usage_counters/);
+      await sql(t.databaseUrl, 'SELECT pg_cancel_backend($1)', [chunk.pid]);
+      const invoiced = async () =>
+        (await sql(t.databaseUrl, 'SELECT count(*)::int AS n FROM invoices WHERE subscription_id = $1', [first.subscriptionId]))[0].n;
+      await until(
+        async () => (await invoiced()) === 2 && (await waitingForLock()).length === 1,
+        'two periods committed and the third waiting',
+      );
+      await crash(server, blocker);
+      expect((await run).status).toBe(0);
+    } finally {
+      server.kill('SIGKILL');
+      await blocker.end();
+    }
+
     await expectWholeInvoicesOnly();
     const done = await invoicesOf(t.baseUrl, first.subscriptionId);
     expect(done.map((i) => i.periodStart)).toEqual([iso(start + DAY_MS), iso(start)]);
     expect(await invoicesOf(t.baseUrl, second.subscriptionId)).toEqual([]);
 
     // The third period of the first subscription was never closed: its late usage still counts.
-    await usage(t, first.subscriptionId, first.features[0], iso(start + 2 * DAY_MS + 5), 4).expect(201);
+    await usage(t, first.subscriptionId, first.features[0], iso(start + 2 * DAY_MS + 6), 1).expect(201);
     await usage(t, first.subscriptionId, first.features[0], iso(start + 5)).expect(409);
 
-    service.faultHook = undefined;
     const rest = await rollup(t).expect(200);
     expect(rest.body.invoicesCreated).toBe(4);
     await expectWholeInvoicesOnly();
     const all = await invoicesOf(t.baseUrl, first.subscriptionId);
-    expect(all.map((i) => quantityOn(i, first.features[0]))).toEqual([4, 0, 0]);
+    expect(all.map((i) => quantityOn(i, first.features[0]))).toEqual([5, 0, 0]);
     expect(await invoicesOf(t.baseUrl, second.subscriptionId)).toHaveLength(3);
   });
 
-  it('rolls a whole chunk back when it crashes before committing: nothing closed, nothing invoiced', async () => {
+  it('rolls a whole chunk back when the process dies before committing it: nothing closed, nothing invoiced', async () => {
     const start = Date.now() - 2 * DAY_MS - 2 * HOUR_MS;
     const sub = await billedSubscription(t.baseUrl, {
       startAt: iso(start),
@@ -287,15 +341,27 @@ describe('billing rollup with two instances, a grace period and crashes', () => 
       charges: [{ strategy: 'pessimistic', pricing: { model: 'per_unit', unitPrice: '1' } }],
     });
     const [calls] = sub.features;
-    service.faultHook = (point) => {
-      if (point === 'before-commit') throw new Error('crash');
-    };
-    await rollup(t).expect(500);
+
+    const server = await crashingServer();
+    const blocker = await connect(t.databaseUrl);
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE invoices IN SHARE MODE');
+      const run = postJson(server.baseUrl, '/v1/billing/rollups', {}, 60_000);
+      // The chunk has closed both periods and read their usage; it waits to write the invoices.
+      await until(async () => (await waitingForLock()).length === 1, 'the chunk to wait for the invoices table');
+      expect((await waitingForLock())[0].query).toMatch(/INSERT INTO invoices/);
+      await crash(server, blocker);
+      expect((await run).status).toBe(0);
+    } finally {
+      server.kill('SIGKILL');
+      await blocker.end();
+    }
+
     await expectWholeInvoicesOnly();
     expect(await invoicesOf(t.baseUrl, sub.subscriptionId)).toEqual([]);
     await usage(t, sub.subscriptionId, calls, iso(start + 1), 6).expect(201);
 
-    service.faultHook = undefined;
     expect((await rollup(t).expect(200)).body.invoicesCreated).toBe(2);
     const invoices = await invoicesOf(t.baseUrl, sub.subscriptionId);
     expect(invoices.map((i) => [quantityOn(i, calls), i.total])).toEqual([

@@ -37,14 +37,9 @@ export interface RollupResult {
   failedSubscriptions: number;
 }
 
-export type RollupFaultPoint = 'before-commit' | 'after-commit';
-
-/** A failure injected by a test's fault hook: it stands for a crash, so nothing retries around it. */
-export class RollupInterrupted extends Error {
-  constructor(readonly point: RollupFaultPoint, readonly cause: unknown) {
-    super(`rollup interrupted ${point}: ${(cause as Error)?.message ?? String(cause)}`);
-  }
-}
+/** Subscriptions read per page, and (subscription, period) units closed and invoiced per transaction. */
+const PAGE_SIZE = 1000;
+const CHUNK_SIZE = 1000;
 
 /**
  * Turns every ended period (plus the grace period) into its invoice, exactly once.
@@ -64,15 +59,6 @@ export class RollupInterrupted extends Error {
 @Injectable()
 export class BillingRollupService {
   private readonly logger = new Logger(BillingRollupService.name);
-
-  /** Subscriptions read per page, and (subscription, period) units per transaction. */
-  readonly batch = { pageSize: 1000, chunkSize: 1000 };
-
-  /**
-   * Tests only: called inside each chunk's transaction just before it commits, and right after it
-   * has committed. Throwing from it stands for a crash at that point.
-   */
-  faultHook: ((point: RollupFaultPoint) => void) | undefined;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -102,7 +88,7 @@ export class BillingRollupService {
       let chunk: DueUnit[] = [];
       for await (const unit of this.dueUnits(asOf, failed)) {
         chunk.push(unit);
-        if (chunk.length < this.batch.chunkSize) continue;
+        if (chunk.length < CHUNK_SIZE) continue;
         result.invoicesCreated += await this.invoiceChunk(chunk, failed);
         chunk = [];
         if (options.signal?.aborted) break;
@@ -151,7 +137,7 @@ export class BillingRollupService {
     const plans = new Map<string, PlanVersionTerms[]>();
     let after = FIRST_SUBSCRIPTION_ID;
     for (;;) {
-      const page = await this.rollups.subscriptionsPage(after, this.batch.pageSize, asOf);
+      const page = await this.rollups.subscriptionsPage(after, PAGE_SIZE, asOf);
       if (page.length === 0) return;
       after = page[page.length - 1].id;
       const unknownPlans = [...new Set(page.map((s) => s.planId))].filter((id) => !plans.has(id));
@@ -180,7 +166,6 @@ export class BillingRollupService {
       try {
         return await this.invoiceUnits(units);
       } catch (error) {
-        if (error instanceof RollupInterrupted) throw error;
         this.logger.warn(`rollup chunk failed units=${units.length} error=${(error as Error).message}; retrying one by one`);
       }
     }
@@ -190,7 +175,6 @@ export class BillingRollupService {
       try {
         created += await this.invoiceUnits([unit]);
       } catch (error) {
-        if (error instanceof RollupInterrupted) throw error;
         failed.add(unit.subscription.id);
         this.logger.error(
           `invoice failed subscription=${unit.subscription.id} periodStart=${unit.period.start.toISOString()} ` +
@@ -250,19 +234,8 @@ export class BillingRollupService {
         return { id: randomUUID(), unit, draft };
       });
       const createdIds = await this.rollups.insertInvoices(manager, invoices);
-      this.fault('before-commit');
       return createdIds.size;
     });
-    this.fault('after-commit');
     return created;
-  }
-
-  private fault(point: RollupFaultPoint): void {
-    if (!this.faultHook) return;
-    try {
-      this.faultHook(point);
-    } catch (error) {
-      throw new RollupInterrupted(point, error);
-    }
   }
 }
