@@ -1,13 +1,9 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { burst } from './support/concurrent';
 import { EmbeddedServerProcess } from './support/embedded-server-process';
 import { meteredSubscription } from './support/fixtures';
 import { statusCounts } from './support/http';
-import { freePort } from './support/server-process';
 import { TestApp, createTestApp } from './support/test-app';
 import { sql } from './support/test-database';
 
@@ -84,21 +80,17 @@ describe('buffered metering guarantees', () => {
   });
 
   describe('when the database goes away', () => {
-    let parent: string;
     let database: EmbeddedServerProcess;
     let t: TestApp;
 
     beforeAll(async () => {
-      parent = mkdtempSync(join(tmpdir(), 'tally-outage-'));
-      chmodSync(parent, 0o755);
-      database = new EmbeddedServerProcess(join(parent, 'pgdata'), await freePort());
+      database = await EmbeddedServerProcess.inTempDir('tally-outage-');
       await database.start();
       t = await createTestApp({ databaseUrl: database.url, config: { usageFlushIntervalMs: 100 } });
     });
     afterAll(async () => {
       await t?.close().catch(() => undefined);
-      await database?.stop();
-      rmSync(parent, { recursive: true, force: true });
+      await database?.remove();
     });
 
     it('answers 503 unavailable fast, acknowledges nothing, and recovers by itself', async () => {

@@ -1,5 +1,7 @@
+import { burst } from './support/concurrent';
+import { range, sortedNumbers } from './support/exactness';
 import { meteredSubscription } from './support/fixtures';
-import { Answer, postJson, statusCounts } from './support/http';
+import { statusCounts } from './support/http';
 import { ServerProcess, killLeftovers, startServer } from './support/server-process';
 import { createTestDatabase, instances, totals } from './support/test-database';
 
@@ -9,8 +11,6 @@ import { createTestDatabase, instances, totals } from './support/test-database';
  * counter rows are written only by flushes, so they are compared with the ledger and the
  * answers after the processes have exited gracefully (SIGTERM → flush → exit 0).
  */
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
 
 const drops: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -19,8 +19,7 @@ afterAll(async () => {
 });
 
 /** All requests at once; request i goes to process i % n. */
-const fire = (servers: ServerProcess[], bodies: unknown[]): Promise<Answer[]> =>
-  Promise.all(bodies.map((body, i) => postJson(servers[i % servers.length].baseUrl, '/v1/usage', body)));
+const fire = (servers: ServerProcess[], bodies: unknown[]) => burst(servers.map((s) => s.baseUrl), '/v1/usage', bodies);
 
 describe.each([1, 3])('buffered strategy, %i app process(es) on one database', (n) => {
   it('200 concurrent against a limit of 100 → exactly 100; no limit → 200; 50 repeats of a key → once', async () => {
@@ -47,7 +46,7 @@ describe.each([1, 3])('buffered strategy, %i app process(es) on one database', (
       expect(a.body.remaining).toBe(100 - a.body.used);
     }
     // One process sees every count at once: its answers are the running totals 1..100.
-    if (n === 1) expect(sorted(accepted.map((a) => a.body.used))).toEqual(range(1, 100));
+    if (n === 1) expect(sortedNumbers(accepted.map((a) => a.body.used))).toEqual(range(1, 100));
     for (const r of limitedAnswers.filter((a) => a.status === 429)) {
       expect(r.body).toMatchObject({ statusCode: 429, code: 'limit_exceeded', limit: 100 });
       expect(r.body.used).toBeLessThanOrEqual(100);
@@ -58,7 +57,7 @@ describe.each([1, 3])('buffered strategy, %i app process(es) on one database', (
     const unlimitedAnswers = await fire(servers, Array(200).fill(plain));
     expect(statusCounts(unlimitedAnswers)).toEqual({ 201: 200 });
     for (const a of unlimitedAnswers) expect(a.body).toMatchObject({ limit: null, remaining: null, duplicate: false });
-    if (n === 1) expect(sorted(unlimitedAnswers.map((a) => a.body.used))).toEqual(range(1, 200));
+    if (n === 1) expect(sortedNumbers(unlimitedAnswers.map((a) => a.body.used))).toEqual(range(1, 200));
 
     // 3. 50 concurrent repeats of one idempotency key, spread over the processes.
     const repeat = { subscriptionId: keyed.subscriptionId, feature: keyed.feature, idempotencyKey: 'order-42' };

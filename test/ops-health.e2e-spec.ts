@@ -1,10 +1,6 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DrainService } from '../src/lifecycle/drain.service';
 import { EmbeddedServerProcess } from './support/embedded-server-process';
-import { freePort } from './support/server-process';
 import { TestApp, createTestApp } from './support/test-app';
 
 /**
@@ -12,7 +8,6 @@ import { TestApp, createTestApp } from './support/test-app';
  * without touching the server the rest of the suite uses.
  */
 describe('health', () => {
-  let parent: string;
   let database: EmbeddedServerProcess;
   let t: TestApp;
 
@@ -28,11 +23,8 @@ describe('health', () => {
   }
 
   beforeAll(async () => {
-    parent = mkdtempSync(join(tmpdir(), 'tally-health-'));
-    // As root the server runs as a 'postgres' system user, which must be able to enter the folder.
-    chmodSync(parent, 0o755);
     // Stopping keeps the data folder, so the same server starts again on it.
-    database = new EmbeddedServerProcess(join(parent, 'pgdata'), await freePort());
+    database = await EmbeddedServerProcess.inTempDir('tally-health-');
     await database.start();
     // A short flush interval: the buffered strategy registers anew on its next flush after an outage.
     t = await createTestApp({ databaseUrl: database.url, config: { usageFlushIntervalMs: 100 } });
@@ -40,8 +32,7 @@ describe('health', () => {
 
   afterAll(async () => {
     await t?.close();
-    await database?.stop();
-    rmSync(parent, { recursive: true, force: true });
+    await database?.remove();
   });
 
   it('is live and ready, and says what it checked', async () => {

@@ -1,6 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '../../src/database/embedded/embedded-database';
 
 const ROOT = resolve(__dirname, '..', '..');
 const EMBEDDED = join(ROOT, 'dist', 'src', 'database', 'embedded', 'embedded-database.js');
@@ -23,7 +25,17 @@ export class EmbeddedServerProcess {
   constructor(
     private readonly dir: string,
     private readonly port: number,
+    /** Removed by remove(). */
+    private readonly folder?: string,
   ) {}
+
+  /** One in a fresh folder under the system temp dir, on a free port; not started yet. */
+  static async inTempDir(prefix: string): Promise<EmbeddedServerProcess> {
+    const folder = mkdtempSync(join(tmpdir(), prefix));
+    // As root the server runs as a 'postgres' system user, which must be able to enter the folder.
+    chmodSync(folder, 0o755);
+    return new EmbeddedServerProcess(join(folder, 'pgdata'), await freePort(), folder);
+  }
 
   get url(): string {
     return `postgres://postgres:postgres@127.0.0.1:${this.port}/postgres`;
@@ -57,5 +69,11 @@ export class EmbeddedServerProcess {
       child.once('exit', () => gone());
       child.kill('SIGTERM');
     });
+  }
+
+  /** Stops the server and deletes the folder of inTempDir(). */
+  async remove(): Promise<void> {
+    await this.stop();
+    if (this.folder) rmSync(this.folder, { recursive: true, force: true });
   }
 }

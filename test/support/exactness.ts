@@ -13,8 +13,8 @@ export interface Target {
   databaseUrl: string;
 }
 
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-const sortedNumbers = (values: number[]) => [...values].sort((a, b) => a - b);
+export const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+export const sortedNumbers = (values: number[]) => [...values].sort((a, b) => a - b);
 
 /** Only 201, 429 and (for the optimistic strategy, which may give up) 503 contention are allowed. */
 function expectOnlyAllowedStatuses(answers: Answer[], strategy: string): void {
