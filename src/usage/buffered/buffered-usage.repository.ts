@@ -62,7 +62,11 @@ export class BufferedUsageRepository {
    * concurrent period close or cancellation, which write those rows, wait for this batch to
    * commit, so an event is either in the ledger before the close reads it, or refused.
    */
-  async openEvents(manager: EntityManager, instanceId: string, items: PendingEvent[]): Promise<Set<number> | null> {
+  async openEvents(
+    manager: EntityManager,
+    instanceId: string,
+    items: PendingEvent[],
+  ): Promise<{ open: Set<number>; ended: Set<number> } | null> {
     // Each counter once (a batch is mostly a few hot counters), with its subscription's end.
     const counters = [...new Map(items.map((i) => [i.counter.key, i.counter])).values()];
     const rows: { subscription_id: string; feature_id: string; period_start: Date; ends_at: Date | null }[] =
@@ -86,14 +90,16 @@ export class BufferedUsageRepository {
       );
     // No row at all: every counter closed, or this instance retired. Only the rare case asks which.
     if (rows.length === 0 && !(await this.holdInstance(manager, instanceId))) return null;
-    const open = new Map(rows.map((r) => [keyOf(r), r.ends_at]));
-    const accepted = new Set<number>();
+    const ends = new Map(rows.map((r) => [keyOf(r), r.ends_at]));
+    const open = new Set<number>();
+    const ended = new Set<number>();
     items.forEach((item, i) => {
-      const endsAt = open.get(item.counter.key);
+      const endsAt = ends.get(item.counter.key);
       if (endsAt === undefined) return; // closed (invoiced)
-      if (endsAt === null || item.event.occurredAt < endsAt) accepted.add(i);
+      if (endsAt === null || item.event.occurredAt < endsAt) open.add(i);
+      else ended.add(i);
     });
-    return accepted;
+    return { open, ended };
   }
 
   /**

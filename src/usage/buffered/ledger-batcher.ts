@@ -15,6 +15,8 @@ export type BatchOutcome =
   | { kind: 'accepted'; usedAfter: bigint }
   | { kind: 'duplicate' }
   | { kind: 'closed' }
+  /** The subscription had ended when the event occurred. */
+  | { kind: 'ended' }
   /** Another instance took back this instance's unspent lease: reserve again and resubmit. */
   | { kind: 'lease_lost' };
 
@@ -26,7 +28,7 @@ function release(items: Waiting[]): void {
 }
 
 type AttemptResult =
-  | { committed: Waiting[]; closed: Waiting[]; usedAfter: bigint[] }
+  | { committed: Waiting[]; closed: Waiting[]; ended: Waiting[]; usedAfter: bigint[] }
   /** Events to answer with `outcome` and leave out of the batch, which is then written again. */
   | { drop: Waiting[]; outcome: 'duplicate' | 'lease_lost' };
 
@@ -157,11 +159,13 @@ export class LedgerBatcher {
         // A deadlock retry starts over: what the failed try had put down as writing is taken back.
         release(reserved);
         reserved = [];
-        const open = await this.repository.openEvents(manager, instanceId, items);
-        if (!open) throw unavailable();
+        const judged = await this.repository.openEvents(manager, instanceId, items);
+        if (!judged) throw unavailable();
+        const { open, ended: endedAt } = judged;
         const live = batch.filter((_, i) => open.has(i));
-        const closed = batch.filter((_, i) => !open.has(i));
-        if (live.length === 0) return { committed: [], closed, usedAfter: [] };
+        const ended = batch.filter((_, i) => endedAt.has(i));
+        const closed = batch.filter((_, i) => !open.has(i) && !endedAt.has(i));
+        if (live.length === 0) return { committed: [], closed, ended, usedAfter: [] };
 
         const usedAfter = this.usedAfter(live);
         reserved = live;
@@ -181,7 +185,7 @@ export class LedgerBatcher {
           const drop = live.filter((w) => short.has(w.item.counter.key));
           throw new Rollback<AttemptResult>({ drop, outcome: 'lease_lost' });
         }
-        return { committed: live, closed, usedAfter };
+        return { committed: live, closed, ended, usedAfter };
       });
     } finally {
       // Ended either way: committed, or rolled back with nothing of it in the ledger.
@@ -202,6 +206,7 @@ export class LedgerBatcher {
       w.resolve({ kind: 'accepted', usedAfter: result.usedAfter[i] });
     });
     for (const w of result.closed) w.resolve({ kind: 'closed' });
+    for (const w of result.ended) w.resolve({ kind: 'ended' });
     return [];
   }
 

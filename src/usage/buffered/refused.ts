@@ -7,9 +7,9 @@ export type Refusal = Extract<CountResult, { kind: 'refused' }>;
 export class Refused {
   constructor(readonly refusal: Refusal) {}
 
-  /** The period is closed, or the subscription ended (a ledger batch or a lease request found either). */
-  static closed(counter: Pick<LocalCounter, 'dbUsed' | 'unflushed' | 'limit'>): Refused {
+  /** The period is closed (invoiced), or with `reason` 'ended' the subscription had ended when the event occurred. */
+  static closed(counter: Pick<LocalCounter, 'dbUsed' | 'unflushed' | 'limit'>, reason: 'closed' | 'ended' = 'closed'): Refused {
     const used = (counter.dbUsed + counter.unflushed).toString();
-    return new Refused({ kind: 'refused', reason: 'closed', used, limit: counter.limit?.toString() ?? null });
+    return new Refused({ kind: 'refused', reason, used, limit: counter.limit?.toString() ?? null });
   }
 }

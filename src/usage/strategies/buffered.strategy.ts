@@ -109,7 +109,7 @@ export class BufferedStrategy implements UsageStrategy {
       }
       counter.inFlight -= quantity;
       if (outcome.kind === 'duplicate') return { kind: 'duplicate' };
-      if (outcome.kind === 'closed') throw Refused.closed(counter);
+      if (outcome.kind === 'closed' || outcome.kind === 'ended') throw Refused.closed(counter, outcome.kind);
       // lease_lost: the batcher has re-read the lease; reserve again (and ask for more if needed).
     }
     throw unavailable();
