@@ -44,6 +44,11 @@ export class CounterTerms1764400000000 implements MigrationInterface {
     // limit check is inside the statement that changes the row), then its ledger row. A key the
     // ledger already holds is a duplicate: its count is taken back at once, under the row lock
     // this transaction already holds. A refused event is explained from the row as it is now.
+    // First, for several events with distinct keys, the whole group in one conditional UPDATE of
+    // their sum and one multi-row INSERT: one row version instead of one per event (a thousand
+    // versions of one row in one transaction make each next UPDATE walk them all). It counts the
+    // same as the events one by one would when all of them fit; when one does not, or a key turns
+    // out taken, the block's subtransaction is rolled back and the events go one by one.
     await q.query(`
       CREATE FUNCTION tally_count_atomic(
         p_subscription_id uuid, p_feature_id uuid, p_period_start timestamptz,
@@ -51,12 +56,51 @@ export class CounterTerms1764400000000 implements MigrationInterface {
       ) RETURNS TABLE (status text, used bigint, "limit" bigint)
       LANGUAGE plpgsql AS $$
       DECLARE
+        n integer := coalesce(array_length(p_quantities, 1), 0);
         i integer;
         v_used bigint;
         v_limit bigint;
+        v_total bigint;
+        v_latest timestamptz;
+        v_written integer;
         v_row usage_counters%ROWTYPE;
       BEGIN
-        FOR i IN 1 .. coalesce(array_length(p_quantities, 1), 0) LOOP
+        IF n > 1 AND (SELECT count(DISTINCT k) = count(k) FROM unnest(p_keys) AS k) THEN
+          SELECT sum(x.q), max(x.o) INTO v_total, v_latest FROM unnest(p_quantities, p_occurred) AS x(q, o);
+          BEGIN
+            UPDATE usage_counters c SET used = c.used + v_total
+             WHERE c.subscription_id = p_subscription_id AND c.feature_id = p_feature_id
+               AND c.period_start = p_period_start
+               AND c.closed_at IS NULL
+               AND (c.ends_at IS NULL OR c.ends_at > v_latest)
+               AND (c."limit" IS NULL OR c.used + v_total <= c."limit")
+            RETURNING c.used, c."limit" INTO v_used, v_limit;
+            IF FOUND THEN
+              WITH written AS (
+                INSERT INTO usage_events
+                  (subscription_id, feature_id, period_start, quantity, idempotency_key, occurred_at, used_after)
+                SELECT p_subscription_id, p_feature_id, p_period_start, x.q, x.k, x.o,
+                       v_used - v_total + sum(x.q) OVER (ORDER BY x.i)
+                  FROM unnest(p_quantities, p_keys, p_occurred) WITH ORDINALITY AS x(q, k, o, i)
+                ON CONFLICT (subscription_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                RETURNING 1
+              )
+              SELECT count(*) INTO v_written FROM written;
+              IF v_written = n THEN
+                RETURN QUERY
+                  SELECT 'accepted'::text, (v_used - v_total + sum(x.q) OVER (ORDER BY x.i))::bigint, v_limit
+                    FROM unnest(p_quantities) WITH ORDINALITY AS x(q, i)
+                   ORDER BY x.i;
+                RETURN;
+              END IF;
+              RAISE EXCEPTION USING ERRCODE = 'TY001';
+            END IF;
+          EXCEPTION WHEN SQLSTATE 'TY001' THEN
+            NULL; -- a key was taken: undone, counted one by one below
+          END;
+        END IF;
+
+        FOR i IN 1 .. n LOOP
           UPDATE usage_counters c SET used = c.used + p_quantities[i]
            WHERE c.subscription_id = p_subscription_id AND c.feature_id = p_feature_id
              AND c.period_start = p_period_start

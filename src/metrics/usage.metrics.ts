@@ -31,7 +31,8 @@ export class UsageMetrics {
     }
   }
 
-  private count(strategy: string, outcome: Outcome): void {
+  /** Counts one judged event whose outcome is already known. */
+  count(strategy: string, outcome: Outcome): void {
     this.events.inc({ strategy, outcome });
   }
 }

@@ -101,15 +101,22 @@ export class UsageBatchService {
       for (const { index } of group) results[index] = refusal(index, error);
       return;
     }
-    await Promise.all(
-      group.map(async ({ index, event }, i) => {
-        try {
-          const answer = await this.metrics.track(strategy, this.usage.answer(event, counted[i]));
-          results[index] = { index, status: answer.duplicate ? 'duplicate' : 'accepted', ...answer };
-        } catch (error) {
-          results[index] = refusal(index, error);
-        }
-      }),
-    );
+    const answering: Promise<void>[] = [];
+    group.forEach(({ index, event }, i) => {
+      const result = counted[i];
+      // Most events are counted: answered here, without a promise each.
+      if (result.kind === 'accepted') {
+        this.metrics.count(strategy, 'accepted');
+        results[index] = { index, status: 'accepted', ...this.usage.accepted(event, result) };
+        return;
+      }
+      answering.push(
+        this.metrics.track(strategy, this.usage.answer(event, result)).then(
+          (answer) => void (results[index] = { index, status: answer.duplicate ? 'duplicate' : 'accepted', ...answer }),
+          (error) => void (results[index] = refusal(index, error)),
+        ),
+      );
+    });
+    await Promise.all(answering);
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { periodAt } from '../catalog/subscriptions/billing-period';
+import { Period, periodAt } from '../catalog/subscriptions/billing-period';
 import { FeaturesService } from '../catalog/features/features.service';
 import { SubscriptionTerms, SubscriptionsService } from '../catalog/subscriptions/subscriptions.service';
 import { Strategy } from '../catalog/features/feature.entity';
@@ -32,6 +32,8 @@ interface FeatureRef {
 export class UsageEventResolver {
   private readonly features = new Map<string, FeatureRef>();
   private readonly terms = new Map<string, Promise<SubscriptionTerms>>();
+  /** Per subscription, the period the last event fell in: most events fall in the same one. */
+  private readonly lastPeriod = new Map<string, Period>();
 
   constructor(
     private readonly featuresService: FeaturesService,
@@ -50,7 +52,7 @@ export class UsageEventResolver {
     }
     const feature = await this.feature(dto.feature);
     const terms = await this.subscription(dto.subscriptionId);
-    const period = periodAt(terms.startAt, terms.interval, occurredAt);
+    const period = this.periodOf(terms, occurredAt);
     if (!period) {
       throw periodClosed(`occurredAt ${occurredAt.toISOString()} is before the subscription's start`, {
         startAt: terms.startAt.toISOString(),
@@ -76,6 +78,18 @@ export class UsageEventResolver {
       throw notFound(`feature '${feature.key}' in the plan of subscription '${terms.id}'`);
     }
     return event;
+  }
+
+  /** The period containing `at` (the same Date objects for every event of one period). */
+  private periodOf(terms: SubscriptionTerms, at: Date): Period | undefined {
+    const last = this.lastPeriod.get(terms.id);
+    if (last && at >= last.start && at < last.end) return last;
+    const period = periodAt(terms.startAt, terms.interval, at);
+    if (period) {
+      if (this.lastPeriod.size >= MAX_CACHED) this.lastPeriod.clear();
+      this.lastPeriod.set(terms.id, period);
+    }
+    return period;
   }
 
   private async feature(key: string): Promise<FeatureRef> {

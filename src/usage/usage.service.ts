@@ -33,6 +33,17 @@ export interface PeriodUsage {
 
 const remainingOf = (used: string, limit: string | null) => (limit === null ? null : Number(BigInt(limit) - BigInt(used)));
 
+/** The events of one period share their period's Date objects (UsageEventResolver): format each once. */
+const isoStrings = new WeakMap<Date, string>();
+function iso(date: Date): string {
+  let text = isoStrings.get(date);
+  if (text === undefined) {
+    text = date.toISOString();
+    isoStrings.set(date, text);
+  }
+  return text;
+}
+
 /** Recording one event, and reading a period's usage. */
 @Injectable()
 export class UsageService {
@@ -57,18 +68,7 @@ export class UsageService {
    */
   async answer(event: UsageEvent, result: CountResult): Promise<UsageAnswer> {
     if (result.kind === 'refused') throw refusalError(event, result);
-    if (result.kind === 'accepted') {
-      return {
-        accepted: true,
-        duplicate: false,
-        feature: event.featureKey,
-        used: Number(result.used),
-        limit: result.limit === null ? null : Number(result.limit),
-        remaining: remainingOf(result.used, result.limit),
-        periodStart: event.periodStart.toISOString(),
-        periodEnd: event.periodEnd.toISOString(),
-      };
-    }
+    if (result.kind === 'accepted') return this.accepted(event, result);
     // A repeat is answered with the figures of the event it repeats, whatever the repeat carries.
     const original = await this.ledger.findByIdempotencyKey(event.subscriptionId, event.idempotencyKey!);
     if (!original) throw new Error(`idempotency key vanished: ${event.idempotencyKey}`);
@@ -81,6 +81,20 @@ export class UsageService {
       remaining: remainingOf(original.usedAfter, original.limit),
       periodStart: original.periodStart.toISOString(),
       periodEnd: original.periodEnd.toISOString(),
+    };
+  }
+
+  /** The answer to a counted event: the figures it left. */
+  accepted(event: UsageEvent, result: Extract<CountResult, { kind: 'accepted' }>): UsageAnswer {
+    return {
+      accepted: true,
+      duplicate: false,
+      feature: event.featureKey,
+      used: Number(result.used),
+      limit: result.limit === null ? null : Number(result.limit),
+      remaining: remainingOf(result.used, result.limit),
+      periodStart: iso(event.periodStart),
+      periodEnd: iso(event.periodEnd),
     };
   }
 

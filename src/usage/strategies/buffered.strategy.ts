@@ -35,14 +35,23 @@ export class BufferedStrategy implements UsageStrategy {
   ) {}
 
   /**
-   * Each event is handed over at once, in order (the order they take quota in), without waiting
-   * for the one before: events of one request share ledger batches with each other and with
-   * every other request's.
+   * Each event is handed over in order (the order they take quota and ledger places in): the next
+   * one starts once the one before is in a ledger batch, or settled. No event waits for another's
+   * commit, so the events of one request share ledger batches with each other and with every
+   * other request's.
    */
-  count(events: UsageEvent[]): Promise<CountResult[]> {
-    return Promise.all(
-      events.map((event) => this.countOne(event).catch((error) => (error instanceof Refused ? error.refusal : Promise.reject(error)))),
-    );
+  async count(events: UsageEvent[]): Promise<CountResult[]> {
+    const results: Promise<CountResult>[] = [];
+    for (const event of events) {
+      let handedOver!: () => void;
+      const handed = new Promise<void>((resolve) => (handedOver = resolve));
+      const result = this.countOne(event, handedOver).catch((error) =>
+        error instanceof Refused ? error.refusal : Promise.reject(error),
+      );
+      results.push(result);
+      await Promise.race([handed, result.then(undefined, () => undefined)]);
+    }
+    return Promise.all(results);
   }
 
   /** Keeps the ledger batch open while a batch request hands its events over (see LedgerBatcher.cork). */
@@ -60,7 +69,7 @@ export class BufferedStrategy implements UsageStrategy {
     return this.cache.find(counter)?.unflushed ?? 0n;
   }
 
-  private async countOne(event: UsageEvent): Promise<CountResult> {
+  private async countOne(event: UsageEvent, handedOver: () => void): Promise<CountResult> {
     if (!this.flusher.accepting) throw unavailable();
     const dedupe = event.idempotencyKey === null ? undefined : `${event.subscriptionId}/${event.idempotencyKey}`;
     if (dedupe) {
@@ -70,7 +79,7 @@ export class BufferedStrategy implements UsageStrategy {
         if (outcome?.kind === 'accepted' || outcome?.kind === 'duplicate') return { kind: 'duplicate' };
       }
     }
-    const result = this.accept(event);
+    const result = this.accept(event, handedOver);
     if (dedupe) {
       this.keysInFlight.set(dedupe, result);
       const forget = () => this.keysInFlight.get(dedupe) === result && this.keysInFlight.delete(dedupe);
@@ -79,7 +88,7 @@ export class BufferedStrategy implements UsageStrategy {
     return result;
   }
 
-  private async accept(event: UsageEvent): Promise<CountResult> {
+  private async accept(event: UsageEvent, handedOver: () => void): Promise<CountResult> {
     const counter = await this.cache.get(event);
     const quantity = BigInt(event.quantity);
     for (let attempt = 0; attempt < MAX_LEASE_RETRIES; attempt++) {
@@ -99,7 +108,9 @@ export class BufferedStrategy implements UsageStrategy {
       }
       let outcome;
       try {
-        outcome = await this.batcher.submit({ event, counter, quantity });
+        const submitted = this.batcher.submit({ event, counter, quantity });
+        handedOver();
+        outcome = await submitted;
       } catch (error) {
         counter.inFlight -= quantity;
         throw error;
