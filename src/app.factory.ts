@@ -1,7 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module';
 import { ApiKeys } from './auth/api-keys';
@@ -9,7 +8,9 @@ import { ApiExceptionFilter } from './common/errors/api-exception.filter';
 import { createValidationPipe } from './common/validation';
 import { TallyConfig } from './config/config';
 import { EarlyLogger } from './logging/early-logger';
-import { REQUEST_ID_HEADER, requestId } from './logging/request-id';
+import { RequestExceptionFilter } from './logging/request-exception.filter';
+import { requestId } from './logging/request-id';
+import { logRequests } from './logging/request-log';
 import { createRootLogger } from './logging/root-logger';
 import { setupOpenApi } from './openapi/openapi';
 
@@ -62,13 +63,9 @@ export async function createApp(config: TallyConfig, options: AppOptions | false
     // bodyParser: false keeps Nest from adding its application/x-www-form-urlencoded parser.
     { logger: quiet ? false : new EarlyLogger(root), bodyParser: false },
   );
-  // From here on nestjs-pino's logger, which adds the request id to lines logged inside a request.
-  if (!quiet) app.useLogger(app.get(NestPinoLogger));
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', (request, reply, done) => {
-    reply.header(REQUEST_ID_HEADER, request.id);
-    done();
-  });
+  // First of Tally's hooks, so that every answer carries X-Request-Id, the early ones too.
+  logRequests(fastify, root);
   // /v1 needs a key before anything else about the request is looked at: a request without one
   // is 401 whatever its body, content type or route (the guard alone runs after all of those).
   const keys = new ApiKeys(config.apiKeys);
@@ -101,5 +98,5 @@ export async function createApp(config: TallyConfig, options: AppOptions | false
 
 export function configureApp(app: INestApplication): void {
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ApiExceptionFilter());
+  app.useGlobalFilters(new RequestExceptionFilter());
 }
