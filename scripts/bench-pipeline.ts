@@ -14,6 +14,7 @@
  * route only (a profile of one route).
  */
 import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,15 +34,35 @@ interface Measured {
   p50: number;
   p99: number;
   non2xx: number;
+  /** CPU time (user + system) the server spent per request, µs: steadier than req/s on a shared machine. */
+  cpuUs: number;
 }
 
-async function load(url: string, seconds: number, body?: string): Promise<Measured> {
+/** CPU seconds a process has used so far (Linux /proc; NaN elsewhere). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
+async function load(url: string, seconds: number, body?: string, pid?: number): Promise<Measured> {
   const post = body === undefined ? [] : ['-m', 'POST', '-H', 'content-type=application/json', '-b', body];
+  const cpuBefore = cpuSeconds(pid);
   const { stdout } = await run(process.execPath, [AUTOCANNON, '-c', String(CONNECTIONS), '-d', String(seconds), ...post, '-j', url], {
     maxBuffer: 64 * 1024 * 1024,
   });
+  const cpu = cpuSeconds(pid) - cpuBefore;
   const r = JSON.parse(stdout);
-  return { perSecond: r['2xx'] / r.duration, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx + r.errors + r.timeouts };
+  return {
+    perSecond: r['2xx'] / r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx + r.errors + r.timeouts,
+    cpuUs: (cpu * 1e6) / r.requests.total,
+  };
 }
 
 interface Target {
@@ -98,26 +119,29 @@ async function main() {
     const results = new Map<string, Measured[]>();
     const record = (key: string, m: Measured) => {
       results.set(key, [...(results.get(key) ?? []), m]);
-      process.stderr.write(`${key}: ${fmt(m.perSecond)}/s p50=${m.p50} p99=${m.p99} non2xx=${m.non2xx}\n`);
+      process.stderr.write(`${key}: ${fmt(m.perSecond)}/s p50=${m.p50} p99=${m.p99} cpu=${fmt(m.cpuUs)}µs non2xx=${m.non2xx}\n`);
     };
     for (let round = 0; round < ROUNDS; round++) {
       for (const t of targets) {
-        if (ROUTES.includes('live')) record(`${t.name} | GET /health/live`, await load(`${t.baseUrl}/health/live`, SECONDS));
-        if (ROUTES.includes('usage')) record(`${t.name} | POST /v1/usage`, await load(`${t.baseUrl}/v1/usage`, SECONDS, t.usageBody));
+        const pid = t.child.pid;
+        if (ROUTES.includes('live')) record(`${t.name} | GET /health/live`, await load(`${t.baseUrl}/health/live`, SECONDS, undefined, pid));
+        if (ROUTES.includes('usage')) record(`${t.name} | POST /v1/usage`, await load(`${t.baseUrl}/v1/usage`, SECONDS, t.usageBody, pid));
       }
     }
 
     console.log(`\n${CONNECTIONS} connections, ${SECONDS} s a cell, ${ROUNDS} rounds, ${cpus().length} cores (${cpus()[0].model})`);
-    console.log('median of the rounds (req/s of each round in brackets); ratio to bare Fastify on the same route\n');
-    console.log('| server | route | req/s | p50 ms | p99 ms | non-2xx | × bare |');
-    console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+    console.log('median of the rounds (req/s of each round in brackets); ratio to bare Fastify on the same route;');
+    console.log('server CPU µs per request (user + system time of its process over the cell / requests)\n');
+    console.log('| server | route | req/s | p50 ms | p99 ms | CPU µs/req | non-2xx | × bare |');
+    console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const [key, ms] of results) {
       const route = key.split(' | ')[1];
       const bare = median(results.get(`bare Fastify | ${route}`)!.map((m) => m.perSecond));
       const rps = median(ms.map((m) => m.perSecond));
       console.log(
         `| ${key} | ${fmt(rps)} (${ms.map((m) => fmt(m.perSecond)).join(', ')}) | ${median(ms.map((m) => m.p50))} | ` +
-          `${median(ms.map((m) => m.p99))} | ${ms.reduce((s, m) => s + m.non2xx, 0)} | ${(rps / bare).toFixed(2)} |`,
+          `${median(ms.map((m) => m.p99))} | ${fmt(median(ms.map((m) => m.cpuUs)))} | ${ms.reduce((s, m) => s + m.non2xx, 0)} | ` +
+          `${(rps / bare).toFixed(2)} |`,
       );
     }
   } finally {
