@@ -3,8 +3,6 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module';
-import { ApiKeys } from './auth/api-keys';
-import { ApiExceptionFilter } from './common/errors/api-exception.filter';
 import { createValidationPipe } from './common/validation';
 import { TallyConfig } from './config/config';
 import { EarlyLogger } from './logging/early-logger';
@@ -64,21 +62,9 @@ export async function createApp(config: TallyConfig, options: AppOptions | false
     { logger: quiet ? false : new EarlyLogger(root), bodyParser: false },
   );
   const fastify = app.getHttpAdapter().getInstance();
-  // First of Tally's hooks, so that every answer carries X-Request-Id, the early ones too.
+  // First of Tally's hooks, so that every answer carries X-Request-Id, the early ones too (the
+  // API key check, auth/api-key.hook.ts, and the drain are added during app.init()).
   logRequests(fastify, root);
-  // /v1 needs a key before anything else about the request is looked at: a request without one
-  // is 401 whatever its body, content type or route (the guard alone runs after all of those).
-  const keys = new ApiKeys(config.apiKeys);
-  const errors = new ApiExceptionFilter();
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (keys.open || !(request.url === '/v1' || request.url.startsWith('/v1/') || request.url.startsWith('/v1?'))) return;
-    try {
-      keys.verify(request.headers.authorization);
-    } catch (error) {
-      const { body, headers } = errors.toBody(error);
-      return reply.code(body.statusCode).headers(headers).send(body);
-    }
-  });
   const routes: ServedRoute[] = [];
   routeTables.set(app, routes);
   fastify.addHook('onRoute', (route) => {

@@ -1,12 +1,10 @@
 import { Controller, Get, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { Public } from '../auth/public.decorator';
 import { ErrorCode, TallyError } from '../common/errors/tally.error';
 import { ReadinessIndicators } from './readiness.indicators';
 
 @ApiTags('operations')
-@Public()
 @Controller('health')
 export class HealthController {
   private readonly logger = new Logger(HealthController.name);
