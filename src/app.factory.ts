@@ -1,15 +1,14 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module';
-import { ApiKeys } from './auth/api-keys';
-import { ApiExceptionFilter } from './common/errors/api-exception.filter';
 import { createValidationPipe } from './common/validation';
 import { TallyConfig } from './config/config';
 import { EarlyLogger } from './logging/early-logger';
-import { REQUEST_ID_HEADER, requestId } from './logging/request-id';
+import { RequestExceptionFilter } from './logging/request-exception.filter';
+import { requestId } from './logging/request-id';
+import { logRequests } from './logging/request-log';
 import { createRootLogger } from './logging/root-logger';
 import { setupOpenApi } from './openapi/openapi';
 
@@ -62,26 +61,10 @@ export async function createApp(config: TallyConfig, options: AppOptions | false
     // bodyParser: false keeps Nest from adding its application/x-www-form-urlencoded parser.
     { logger: quiet ? false : new EarlyLogger(root), bodyParser: false },
   );
-  // From here on nestjs-pino's logger, which adds the request id to lines logged inside a request.
-  if (!quiet) app.useLogger(app.get(NestPinoLogger));
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', (request, reply, done) => {
-    reply.header(REQUEST_ID_HEADER, request.id);
-    done();
-  });
-  // /v1 needs a key before anything else about the request is looked at: a request without one
-  // is 401 whatever its body, content type or route (the guard alone runs after all of those).
-  const keys = new ApiKeys(config.apiKeys);
-  const errors = new ApiExceptionFilter();
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (keys.open || !(request.url === '/v1' || request.url.startsWith('/v1/') || request.url.startsWith('/v1?'))) return;
-    try {
-      keys.verify(request.headers.authorization);
-    } catch (error) {
-      const { body, headers } = errors.toBody(error);
-      return reply.code(body.statusCode).headers(headers).send(body);
-    }
-  });
+  // First of Tally's hooks, so that every answer carries X-Request-Id, the early ones too (the
+  // API key check, auth/api-key.hook.ts, and the drain are added during app.init()).
+  logRequests(fastify, root);
   const routes: ServedRoute[] = [];
   routeTables.set(app, routes);
   fastify.addHook('onRoute', (route) => {
@@ -101,5 +84,5 @@ export async function createApp(config: TallyConfig, options: AppOptions | false
 
 export function configureApp(app: INestApplication): void {
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ApiExceptionFilter());
+  app.useGlobalFilters(new RequestExceptionFilter());
 }

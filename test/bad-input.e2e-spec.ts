@@ -73,23 +73,50 @@ describe('bad input', () => {
   const rawUsage = (contentType: string, body: (c: Ctx) => string) => (c: Ctx) =>
     raw(c.t.http().post('/v1/usage'), contentType, body(c));
 
+  /**
+   * [what, body, field named]: usage events malformed in themselves. POST /v1/usage answers each
+   * 400 naming the field; POST /v1/usage/batch judges each `invalid`, naming it the same way: both
+   * routes check events with one compiled validator (USAGE_EVENT).
+   */
+  type EventCase = [string, (c: Ctx) => unknown, string];
+  const eventCases: EventCase[] = [
+    ['empty object', () => ({}), 'subscriptionId'],
+    ['no subscriptionId', (c) => ({ feature: c.m.feature }), 'subscriptionId'],
+    ['no feature', (c) => ({ subscriptionId: c.m.subscriptionId }), 'feature'],
+    ['subscriptionId a number', (c) => ({ ...ok(c), subscriptionId: 42 }), 'subscriptionId'],
+    ['subscriptionId an object', (c) => ({ ...ok(c), subscriptionId: { id: 1 } }), 'subscriptionId'],
+    ['subscriptionId too long', (c) => ({ ...ok(c), subscriptionId: 'a'.repeat(101) }), 'subscriptionId'],
+    ['feature a number', (c) => ({ ...ok(c), feature: 7 }), 'feature'],
+    ['feature an array', (c) => ({ ...ok(c), feature: [c.m.feature] }), 'feature'],
+    ['feature empty', (c) => ({ ...ok(c), feature: '' }), 'feature'],
+    ['quantity 0', (c) => ({ ...ok(c), quantity: 0 }), 'quantity'],
+    ['quantity -1', (c) => ({ ...ok(c), quantity: -1 }), 'quantity'],
+    ['quantity 1.5', (c) => ({ ...ok(c), quantity: 1.5 }), 'quantity'],
+    ['quantity "5"', (c) => ({ ...ok(c), quantity: '5' }), 'quantity'],
+    ['quantity true', (c) => ({ ...ok(c), quantity: true }), 'quantity'],
+    ['quantity [1]', (c) => ({ ...ok(c), quantity: [1] }), 'quantity'],
+    ['quantity 2^53', (c) => ({ ...ok(c), quantity: 2 ** 53 }), 'quantity'],
+    ['idempotencyKey of 256 characters', (c) => ({ ...ok(c), idempotencyKey: 'k'.repeat(256) }), 'idempotencyKey'],
+    ['idempotencyKey empty', (c) => ({ ...ok(c), idempotencyKey: '' }), 'idempotencyKey'],
+    ['idempotencyKey a number', (c) => ({ ...ok(c), idempotencyKey: 12 }), 'idempotencyKey'],
+    ['idempotencyKey with a NUL', (c) => ({ ...ok(c), idempotencyKey: 'a\u0000b' }), 'idempotencyKey'],
+    ['feature with a NUL', (c) => ({ ...ok(c), feature: 'a\u0000b' }), 'feature'],
+    ['occurredAt not a date', (c) => ({ ...ok(c), occurredAt: 'yesterday' }), 'occurredAt'],
+    ['occurredAt month 13', (c) => ({ ...ok(c), occurredAt: '2025-13-01T00:00:00Z' }), 'occurredAt'],
+    ['occurredAt February 30', (c) => ({ ...ok(c), occurredAt: '2025-02-30T00:00:00Z' }), 'occurredAt'],
+    ['occurredAt a number', (c) => ({ ...ok(c), occurredAt: 1735689600000 }), 'occurredAt'],
+    ['occurredAt empty', (c) => ({ ...ok(c), occurredAt: '' }), 'occurredAt'],
+    ['an unknown field', (c) => ({ ...ok(c), foo: 1 }), 'foo'],
+    ['a field the server sets (used)', (c) => ({ ...ok(c), used: 0 }), 'used'],
+    // Names Object.prototype has are unknown fields like any other, not "declared" by the prototype.
+    ['toString as a field', (c) => ({ ...ok(c), toString: 'x' }), 'toString'],
+    ['constructor as a field', (c) => ({ ...ok(c), constructor: 1 }), 'constructor'],
+    ['hasOwnProperty as a field', (c) => ({ ...ok(c), hasOwnProperty: true }), 'hasOwnProperty'],
+    ['valueOf as a field', (c) => ({ ...ok(c), valueOf: 0 }), 'valueOf'],
+  ];
+
   const usageCases: Case[] = [
-    ['empty object', usage(() => ({})), 400, 'validation_failed', 'subscriptionId'],
-    ['no subscriptionId', usage((c) => ({ feature: c.m.feature })), 400, 'validation_failed', 'subscriptionId'],
-    ['no feature', usage((c) => ({ subscriptionId: c.m.subscriptionId })), 400, 'validation_failed', 'feature'],
-    ['subscriptionId a number', usage((c) => ({ ...ok(c), subscriptionId: 42 })), 400, 'validation_failed', 'subscriptionId'],
-    ['subscriptionId an object', usage((c) => ({ ...ok(c), subscriptionId: { id: 1 } })), 400, 'validation_failed', 'subscriptionId'],
-    ['subscriptionId too long', usage((c) => ({ ...ok(c), subscriptionId: 'a'.repeat(101) })), 400, 'validation_failed', 'subscriptionId'],
-    ['feature a number', usage((c) => ({ ...ok(c), feature: 7 })), 400, 'validation_failed', 'feature'],
-    ['feature an array', usage((c) => ({ ...ok(c), feature: [c.m.feature] })), 400, 'validation_failed', 'feature'],
-    ['feature empty', usage((c) => ({ ...ok(c), feature: '' })), 400, 'validation_failed', 'feature'],
-    ['quantity 0', usage((c) => ({ ...ok(c), quantity: 0 })), 400, 'validation_failed', 'quantity'],
-    ['quantity -1', usage((c) => ({ ...ok(c), quantity: -1 })), 400, 'validation_failed', 'quantity'],
-    ['quantity 1.5', usage((c) => ({ ...ok(c), quantity: 1.5 })), 400, 'validation_failed', 'quantity'],
-    ['quantity "5"', usage((c) => ({ ...ok(c), quantity: '5' })), 400, 'validation_failed', 'quantity'],
-    ['quantity true', usage((c) => ({ ...ok(c), quantity: true })), 400, 'validation_failed', 'quantity'],
-    ['quantity [1]', usage((c) => ({ ...ok(c), quantity: [1] })), 400, 'validation_failed', 'quantity'],
-    ['quantity 2^53', usage((c) => ({ ...ok(c), quantity: 2 ** 53 })), 400, 'validation_failed', 'quantity'],
+    ...eventCases.map(([what, body, field]): Case => [what, usage(body), 400, 'validation_failed', field]),
     [
       'quantity 2^63 (JSON literal)',
       rawUsage('application/json', (c) => `{"subscriptionId":"${c.m.subscriptionId}","feature":"${c.m.feature}","quantity":9223372036854775808}`),
@@ -100,20 +127,8 @@ describe('bad input', () => {
       rawUsage('application/json', (c) => `{"subscriptionId":"${c.m.subscriptionId}","feature":"${c.m.feature}","quantity":1e400}`),
       400, 'validation_failed', 'quantity',
     ],
-    ['idempotencyKey of 256 characters', usage((c) => ({ ...ok(c), idempotencyKey: 'k'.repeat(256) })), 400, 'validation_failed', 'idempotencyKey'],
-    ['idempotencyKey empty', usage((c) => ({ ...ok(c), idempotencyKey: '' })), 400, 'validation_failed', 'idempotencyKey'],
-    ['idempotencyKey a number', usage((c) => ({ ...ok(c), idempotencyKey: 12 })), 400, 'validation_failed', 'idempotencyKey'],
-    ['idempotencyKey with a NUL', usage((c) => ({ ...ok(c), idempotencyKey: 'a\u0000b' })), 400, 'validation_failed', 'idempotencyKey'],
-    ['feature with a NUL', usage((c) => ({ ...ok(c), feature: 'a\u0000b' })), 400, 'validation_failed', 'feature'],
     ['body over 1 MB', usage((c) => ({ ...ok(c), idempotencyKey: 'x'.repeat(1024 * 1024 + 1) })), 413, 'payload_too_large'],
-    ['occurredAt not a date', usage((c) => ({ ...ok(c), occurredAt: 'yesterday' })), 400, 'validation_failed', 'occurredAt'],
-    ['occurredAt month 13', usage((c) => ({ ...ok(c), occurredAt: '2025-13-01T00:00:00Z' })), 400, 'validation_failed', 'occurredAt'],
-    ['occurredAt February 30', usage((c) => ({ ...ok(c), occurredAt: '2025-02-30T00:00:00Z' })), 400, 'validation_failed', 'occurredAt'],
-    ['occurredAt a number', usage((c) => ({ ...ok(c), occurredAt: 1735689600000 })), 400, 'validation_failed', 'occurredAt'],
-    ['occurredAt empty', usage((c) => ({ ...ok(c), occurredAt: '' })), 400, 'validation_failed', 'occurredAt'],
     ['occurredAt before the subscription start', usage((c) => ({ ...ok(c), occurredAt: '2020-01-01T00:00:00Z' })), 409, 'period_closed'],
-    ['an unknown field', usage((c) => ({ ...ok(c), foo: 1 })), 400, 'validation_failed', 'foo'],
-    ['a field the server sets (used)', usage((c) => ({ ...ok(c), used: 0 })), 400, 'validation_failed', 'used'],
     ['null body', rawUsage('application/json', () => 'null'), 400, 'validation_failed', 'body'],
     ['array body', usage((c) => [ok(c)]), 400, 'validation_failed', 'body'],
     ['string body', rawUsage('application/json', () => '"hello"'), 400, 'validation_failed', 'body'],
@@ -136,6 +151,23 @@ describe('bad input', () => {
 
   describe('POST /v1/usage', () => {
     it.each(usageCases)('%s', check);
+  });
+
+  describe('POST /v1/usage/batch: the same events, each judged invalid on its own', () => {
+    it.each(eventCases)('%s', async (_, body, field) => {
+      // Between two copies of the bad event, a good one for a feature not in the plan: judged
+      // on its own (not_found), it is neither refused with them nor counted.
+      const events = [body(ctx), { ...ok(ctx), feature: ctx.unplanned }, body(ctx)];
+      const res = await ctx.t.http().post('/v1/usage/batch').send({ events });
+      expect({ status: res.status, statuses: res.body.results?.map((r: any) => r.status) }).toEqual({
+        status: 200,
+        statuses: ['invalid', 'not_found', 'invalid'],
+      });
+      for (const result of [res.body.results[0], res.body.results[2]]) {
+        expect(result.message).toContain(field);
+        expect(result.errors.map((e: { field: string }) => e.field)).toContain(field);
+      }
+    });
   });
 
   describe('GET /v1/subscriptions/:id/usage', () => {

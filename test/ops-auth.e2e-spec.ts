@@ -80,6 +80,19 @@ describe('API keys', () => {
     expect(created.status).toBe(201);
   });
 
+  it('refuses a /v1 route however its path is spelled (percent-encoded, the route is matched decoded)', async () => {
+    for (const path of ['/%761/features/auth-feature', '/v%31/features/auth-feature', '/%76%31/usage']) {
+      const res = await t.http().get(path);
+      expect({ path, status: res.status, code: res.body.code }).toEqual({ path, status: 401, code: 'unauthorized' });
+    }
+  });
+
+  it('keys /v1 only: every route outside it is one of the open ones', () => {
+    const open = ['/health/live', '/health/ready', '/metrics', '/openapi.json', '/docs'];
+    const outside = servedRoutes(t.app).filter((r) => r.url !== '/v1' && !r.url.startsWith('/v1/'));
+    expect(outside.filter((r) => !open.includes(r.url) && !r.url.startsWith('/docs/'))).toEqual([]);
+  });
+
   it('leaves health, metrics and the API documents open', async () => {
     for (const path of ['/health/live', '/health/ready', '/metrics', '/openapi.json', '/docs']) {
       const res = await t.http().get(path);

@@ -15,7 +15,7 @@ describe('API_KEYS unset, LOG_LEVEL=warn', () => {
     expect(res.status).toBe(201);
     const lines = logs.parsed();
     expect(lines.filter((line) => /API_KEYS is unset/.test(line.msg))).toEqual([
-      expect.objectContaining({ level: 'warn', context: 'ApiKeyGuard' }),
+      expect.objectContaining({ level: 'warn', context: 'ApiKeyHook' }),
     ]);
     // LOG_LEVEL=warn: no info lines (start-up chatter, request lines) at all.
     expect(lines.filter((line) => line.level === 'info' || line.level === 'debug')).toEqual([]);

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { ApiKeyGuard } from './api-key.guard';
+import { ApiKeyHook } from './api-key.hook';
 
-/** API keys (API_KEYS) on every route that is not @Public(). */
-@Module({ providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }] })
+/** API keys (API_KEYS) on every /v1 request, before its body is read (api-key.hook.ts). */
+@Module({ providers: [ApiKeyHook] })
 export class AuthModule {}

@@ -1,5 +1,6 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ErrorCode, TallyError } from './errors/tally.error';
+import { schemaOf } from './object-schema';
 
 export interface FieldProblem {
   field: string;
@@ -40,8 +41,12 @@ function nulPath(value: unknown, path: string, depth = 0): string | undefined {
   return undefined;
 }
 
+const BODY_NOT_AN_OBJECT: FieldProblem = { field: 'body', problems: ['the request body must be a JSON object'] };
+
 /**
- * The house ValidationPipe plus two checks class-validator does not make:
+ * The house ValidationPipe. A body whose DTO is declared with @SchemaDto (object-schema.ts) is
+ * checked by its compiled schema alone, which makes the checks below itself. Any other goes
+ * through class-validator, with two checks class-validator does not make:
  * - PostgreSQL text cannot hold U+0000, so a NUL in any string (body, route parameter, query) made
  *   the query fail and the request end in a 500. It is a 400 naming the field instead.
  * - A body that is not a JSON object (an array, a string, a number, null) is named as such, rather
@@ -49,6 +54,12 @@ function nulPath(value: unknown, path: string, depth = 0): string | undefined {
  */
 class TallyValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const schema = metadata.type === 'body' ? schemaOf(metadata.metatype) : undefined;
+    if (schema) {
+      const checked = schema.check(value, BODY_NOT_AN_OBJECT);
+      if ('problems' in checked) throw validationFailed(checked.problems);
+      return checked.value;
+    }
     const nul = nulPath(value, metadata.data ?? '');
     if (nul !== undefined) {
       const field = nul || metadata.type;

@@ -1,12 +1,10 @@
 import { Controller, Get, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { Public } from '../auth/public.decorator';
 import { ErrorCode, TallyError } from '../common/errors/tally.error';
 import { ReadinessIndicators } from './readiness.indicators';
 
 @ApiTags('operations')
-@Public()
 @Controller('health')
 export class HealthController {
   private readonly logger = new Logger(HealthController.name);
@@ -22,8 +20,10 @@ export class HealthController {
   @Get('live')
   @HealthCheck()
   @ApiOperation({ summary: 'Liveness: the process answers HTTP. Nothing else is checked, so a database outage never restarts it' })
-  live(): Promise<HealthCheckResult> {
-    return this.health.check([]);
+  live(): HealthCheckResult {
+    // What terminus answers for no indicators, without its machinery: this route only shows that
+    // the process answers, and it is called every few seconds by every probe.
+    return { status: 'ok', info: {}, error: {}, details: {} };
   }
 
   @Get('ready')

@@ -7,8 +7,8 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 const ACCEPTABLE = /^[A-Za-z0-9._:/+=-]{1,128}$/;
 
 /**
- * Fastify's genReqId: the caller's X-Request-Id when it is a sane one, else a new UUID. Fastify
- * hands it to the request logger (pino-http takes `req.id`); app.factory echoes it in the answer.
+ * Fastify's genReqId: the caller's X-Request-Id when it is a sane one, else a new UUID. It is
+ * `request.id`, which request-log.ts echoes in the answer and writes on the request's line.
  */
 export function requestId(req: { headers: IncomingHttpHeaders }): string {
   const given = req.headers[REQUEST_ID_HEADER];

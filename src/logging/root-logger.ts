@@ -6,7 +6,9 @@ export const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie'
 
 /**
  * The one pino logger of a process: JSON lines on stdout (or `destination`), ISO timestamps,
- * the level as a word. Request logs (nestjs-pino) and Nest's own logs are children of it.
+ * the level as a word. The request lines (request-log.ts) and Nest's own logs (EarlyLogger) are
+ * written by it. Redaction applies to the `req` of a line as the line is written, so it costs
+ * nothing for lines the level drops.
  */
 export function createRootLogger(level: LogLevel, destination?: DestinationStream): Logger {
   const options: pino.LoggerOptions = {

@@ -2,8 +2,8 @@ import { PassThrough } from 'node:stream';
 
 /**
  * A stream to hand to createTestApp({ logStream }) and the JSON lines written to it.
- * One app per test file captures: nestjs-pino keeps its out-of-request logger per process
- * (the first app's), so a second app's start-up lines would go to the first one's stream.
+ * One app per test file captures: Nest keeps its logger per process (the last app's), so two
+ * apps of one file would write each other's Nest lines.
  */
 export function captureLogs() {
   const stream = new PassThrough();

@@ -1,38 +1,32 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { SchemaDto, integer, objectSchema, text, timestamp } from '../../common/object-schema';
 
-/** Optional, but not nullable: null is a malformed value, not a missing one (@IsOptional lets null through). */
-const IfPresent = () => ValidateIf((_, value) => value !== undefined);
+/**
+ * A usage event: the body of POST /v1/usage and each event of POST /v1/usage/batch. Declared
+ * once; compiled, it checks both routes' events, and it is their OpenAPI schema.
+ */
+export const USAGE_EVENT = objectSchema({
+  subscriptionId: text({ maxLength: 100 }),
+  feature: text({ maxLength: 100, description: 'The feature key.' }),
+  quantity: integer({
+    optional: true,
+    minimum: 1,
+    maximum: Number.MAX_SAFE_INTEGER,
+    default: 1,
+    description: 'Whole units, 1 to 2^53 − 1 (the largest a JSON number carries exactly); default 1.',
+  }),
+  idempotencyKey: text({
+    optional: true,
+    maxLength: 255,
+    description: 'Scoped to the subscription: a second event with the same key is a duplicate, never a second count.',
+  }),
+  occurredAt: timestamp({ optional: true, description: 'Picks the period the usage counts in; defaults to now.' }),
+});
 
+@SchemaDto(USAGE_EVENT)
 export class RecordUsageDto {
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
   subscriptionId: string;
-
-  /** The feature key. */
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
   feature: string;
-
-  /** Whole units, 1 to 2^53 − 1 (the largest a JSON number carries exactly); default 1. */
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, default: 1 })
-  @IfPresent()
-  @IsInt()
-  @Min(1)
-  @Max(Number.MAX_SAFE_INTEGER)
   quantity?: number;
-
-  /** Scoped to the subscription: a second event with the same key is a duplicate, never a second count. */
-  @IfPresent()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(255)
   idempotencyKey?: string;
-
-  /** Picks the period the usage counts in; defaults to now. */
-  @IfPresent()
-  @IsISO8601({ strict: true, strictSeparator: true })
   occurredAt?: string;
 }
