@@ -1,6 +1,7 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ErrorCode, TallyError } from './errors/tally.error';
 import { schemaOf } from './object-schema';
+import { HAS_TIME, parseTimestamp } from './timestamp';
 
 export interface FieldProblem {
   field: string;
@@ -27,6 +28,16 @@ export function validationFailed(problems: FieldProblem[]): TallyError {
 
 export function invalidField(field: string, problem: string): TallyError {
   return validationFailed([{ field, problems: [problem] }]);
+}
+
+/** The timestamp in `field` (parseTimestamp), or 400 naming the field. `withTime`: a date alone is refused. */
+export function timestampField(field: string, text: string, { withTime = false } = {}): Date {
+  const date = parseTimestamp(text);
+  if (!date || (withTime && !HAS_TIME.test(text))) {
+    const example = withTime ? ' with a time, such as 2025-02-01T00:00:00Z' : ', such as 2025-02-01T00:00:00Z';
+    throw invalidField(field, `${field} must be an ISO-8601 timestamp${example}`);
+  }
+  return date;
 }
 
 /** Path (as `flatten` names fields) of the first string in `value` that holds a NUL character. */

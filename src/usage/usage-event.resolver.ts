@@ -4,7 +4,7 @@ import { FeaturesService } from '../catalog/features/features.service';
 import { SubscriptionTerms, SubscriptionsService } from '../catalog/subscriptions/subscriptions.service';
 import { Strategy } from '../catalog/features/feature.entity';
 import { notFound } from '../common/errors/tally.error';
-import { invalidField } from '../common/validation';
+import { invalidField, timestampField } from '../common/validation';
 import { UsageCountersRepository } from './counters/usage-counters.repository';
 import { RecordUsageDto } from './dto/record-usage.dto';
 import { UsageEvent } from './usage-event';
@@ -43,8 +43,7 @@ export class UsageEventResolver {
 
   /** The event, or the 400/404/409 that says why there is none. */
   async resolve(dto: RecordUsageDto, now = Date.now()): Promise<UsageEvent> {
-    const occurredAt = dto.occurredAt === undefined ? new Date(now) : new Date(dto.occurredAt);
-    if (Number.isNaN(occurredAt.getTime())) throw invalidField('occurredAt', 'occurredAt must be an ISO-8601 timestamp');
+    const occurredAt = dto.occurredAt === undefined ? new Date(now) : timestampField('occurredAt', dto.occurredAt);
     // Usage from the future would open a later period's counter with today's plan before an
     // edit meant for that period.
     if (occurredAt.getTime() > now + MAX_CLOCK_SKEW_MS) {

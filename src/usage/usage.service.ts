@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { isISO8601 } from 'class-validator';
 import { periodAt } from '../catalog/subscriptions/billing-period';
 import { SubscriptionsService } from '../catalog/subscriptions/subscriptions.service';
-import { invalidField } from '../common/validation';
+import { timestampField } from '../common/validation';
 import { UsageMetrics } from '../metrics/usage.metrics';
 import { UsageCountersRepository } from './counters/usage-counters.repository';
 import { RecordUsageDto } from './dto/record-usage.dto';
@@ -100,10 +99,7 @@ export class UsageService {
 
   async periodUsage(subscriptionId: string, atIso: string | undefined): Promise<PeriodUsage> {
     const terms = await this.subscriptions.terms(subscriptionId);
-    const at = atIso === undefined ? new Date() : new Date(atIso);
-    if (atIso !== undefined && (!isISO8601(atIso, { strict: true, strictSeparator: true }) || Number.isNaN(at.getTime()))) {
-      throw invalidField('at', 'at must be an ISO-8601 timestamp');
-    }
+    const at = atIso === undefined ? new Date() : timestampField('at', atIso);
     const period = periodAt(terms.startAt, terms.interval, at < terms.startAt ? terms.startAt : at)!;
     const rows = await this.counters.usageOfPeriod(terms.id, terms.planId, period.start);
     return {

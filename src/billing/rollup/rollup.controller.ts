@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
-import { invalidField } from '../../common/validation';
+import { invalidField, timestampField } from '../../common/validation';
 import { ApiErrors, ApiV1, BODY_ERRORS } from '../../openapi/api-errors.decorator';
 import { RollupResultResponse } from '../../openapi/responses/billing.responses';
 import { BillingRollupService, RollupResult } from './billing-rollup.service';
@@ -21,10 +21,8 @@ export class RollupController {
   @ApiErrors(...BODY_ERRORS)
   run(@Body() dto: RunRollupDto = {}): Promise<RollupResult> {
     const now = new Date();
-    const asOf = dto.asOf === undefined ? now : new Date(dto.asOf);
-    if (dto.asOf !== undefined && (!/^\d{4}-\d{2}-\d{2}T/.test(dto.asOf) || Number.isNaN(asOf.getTime()))) {
-      throw invalidField('asOf', 'asOf must be an ISO-8601 timestamp with a time, such as 2025-02-01T00:00:00Z');
-    }
+    // With a time: a bare date is too easily read as "that whole day", which would not be invoiced.
+    const asOf = dto.asOf === undefined ? now : timestampField('asOf', dto.asOf, { withTime: true });
     // A future asOf would close periods that are still running and turn their usage away.
     if (asOf > now) throw invalidField('asOf', `asOf must not be in the future (now is ${now.toISOString()})`);
     return this.rollup.run({ asOf });

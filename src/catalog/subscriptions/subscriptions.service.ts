@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { ErrorCode, TallyError, notFound } from '../../common/errors/tally.error';
 import { isUuid } from '../../common/postgres-errors';
 import { inTransaction } from '../../common/transaction';
-import { invalidField } from '../../common/validation';
+import { timestampField } from '../../common/validation';
 import { UsageCountersRepository } from '../../usage/counters/usage-counters.repository';
 import { Customer } from '../customers/customer.entity';
 import { Plan } from '../plans/plan.entity';
@@ -45,8 +45,7 @@ export class SubscriptionsService {
   ) {}
 
   async create(dto: CreateSubscriptionDto): Promise<SubscriptionView> {
-    const startAt = dto.startAt === undefined ? new Date() : new Date(dto.startAt);
-    if (Number.isNaN(startAt.getTime())) throw invalidField('startAt', 'startAt must be an ISO-8601 timestamp');
+    const startAt = dto.startAt === undefined ? new Date() : timestampField('startAt', dto.startAt);
     const customer = await this.db.getRepository(Customer).findOneBy({ externalId: dto.customerExternalId });
     if (!customer) throw notFound(`customer '${dto.customerExternalId}'`);
     const plan = await this.db.getRepository(Plan).findOneBy({ key: dto.planKey });
