@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtraModels, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { statusOf } from '../common/errors/api-exception.filter';
 import { ErrorCode } from '../common/errors/tally.error';
-import { ErrorBodyResponse } from './responses/error-body.response';
+import { ErrorBodyResponse } from '../common/errors/error-body.response';
 
 /** The security scheme of DocumentBuilder.addBearerAuth in openapi.ts. */
 export const API_KEY_AUTH = 'api-key';

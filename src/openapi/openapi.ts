@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { ErrorBodyResponse } from './responses/error-body.response';
 import { API_KEY_AUTH } from './api-errors.decorator';
+import { ErrorBodyResponse } from '../common/errors/error-body.response';
 
 export const OPENAPI_JSON_PATH = '/openapi.json';
 export const DOCS_PATH = '/docs';

@@ -7,14 +7,9 @@ import { UsageEvent } from './usage-event';
 import { validateUsageEvent } from './usage-event.validation';
 import { UsageEventResolver } from './usage-event.resolver';
 import { UsageService } from './usage.service';
+import { BatchResultResponse } from './dto/usage.responses';
 
 export type BatchStatus = 'accepted' | 'duplicate' | 'limit_exceeded' | 'invalid' | 'not_found' | string;
-
-export interface BatchResult {
-  index: number;
-  status: BatchStatus;
-  [field: string]: unknown;
-}
 
 interface Counted {
   index: number;
@@ -22,7 +17,7 @@ interface Counted {
 }
 
 /** A refusal as the event's result; anything that is not a TallyError is Tally's own failure and fails the request. */
-function refusal(index: number, error: unknown): BatchResult {
+function refusal(index: number, error: unknown): BatchResultResponse {
   if (!(error instanceof TallyError)) throw error;
   return { index, status: error.code, message: error.message, ...error.details };
 }
@@ -42,8 +37,8 @@ export class UsageBatchService {
     private readonly metrics: UsageMetrics,
   ) {}
 
-  async recordBatch(events: unknown[]): Promise<{ results: BatchResult[] }> {
-    const results: BatchResult[] = new Array(events.length);
+  async recordBatch(events: unknown[]): Promise<{ results: BatchResultResponse[] }> {
+    const results: BatchResultResponse[] = new Array(events.length);
     let round: Counted[] = [];
     for (const [index, raw] of events.entries()) {
       const checked = validateUsageEvent(raw);
@@ -67,7 +62,7 @@ export class UsageBatchService {
    * earlier event of another counter carries is judged after that one committed (a repeat on
    * the same counter is judged in its turn inside the same transaction).
    */
-  private async countRound(round: Counted[], results: BatchResult[]): Promise<Counted[]> {
+  private async countRound(round: Counted[], results: BatchResultResponse[]): Promise<Counted[]> {
     const groups = new Map<string, Counted[]>();
     const keyedCounter = new Map<string, string>();
     const later: Counted[] = [];
@@ -92,7 +87,7 @@ export class UsageBatchService {
     return later;
   }
 
-  private async countGroup(group: Counted[], results: BatchResult[]): Promise<void> {
+  private async countGroup(group: Counted[], results: BatchResultResponse[]): Promise<void> {
     const { strategy } = group[0].event;
     let counted;
     try {

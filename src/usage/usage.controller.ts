@@ -3,11 +3,11 @@ import { ApiCreatedResponse, ApiOkResponse, ApiQuery } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { ErrorCode } from '../common/errors/tally.error';
 import { ApiErrors, ApiV1, BODY_ERRORS } from '../openapi/api-errors.decorator';
-import { BatchResultsResponse, PeriodUsageResponse, UsageAnswerResponse } from '../openapi/responses/usage.responses';
 import { RecordUsageBatchDto } from './dto/record-usage-batch.dto';
 import { RecordUsageDto } from './dto/record-usage.dto';
-import { BatchResult, UsageBatchService } from './usage-batch.service';
-import { PeriodUsage, UsageAnswer, UsageService } from './usage.service';
+import { UsageBatchService } from './usage-batch.service';
+import { UsageService } from './usage.service';
+import { BatchResultResponse, BatchResultsResponse, PeriodUsageResponse, UsageAnswerResponse } from './dto/usage.responses';
 
 @ApiV1('usage')
 @Controller('v1')
@@ -29,7 +29,7 @@ export class UsageController {
     ErrorCode.Contention,
     ErrorCode.Unavailable,
   )
-  async record(@Body() dto: RecordUsageDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<UsageAnswer> {
+  async record(@Body() dto: RecordUsageDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<UsageAnswerResponse> {
     const answer = await this.usage.record(dto);
     reply.status(answer.duplicate ? 200 : 201);
     return answer;
@@ -40,7 +40,7 @@ export class UsageController {
   @HttpCode(200)
   @ApiOkResponse({ type: BatchResultsResponse })
   @ApiErrors(...BODY_ERRORS)
-  recordBatch(@Body() dto: RecordUsageBatchDto): Promise<{ results: BatchResult[] }> {
+  recordBatch(@Body() dto: RecordUsageBatchDto): Promise<{ results: BatchResultResponse[] }> {
     return this.batches.recordBatch(dto.events);
   }
 
@@ -48,7 +48,7 @@ export class UsageController {
   @ApiQuery({ name: 'at', required: false, description: 'ISO-8601 instant; the period containing it (default now)' })
   @ApiOkResponse({ type: PeriodUsageResponse })
   @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.NotFound)
-  periodUsage(@Param('id') id: string, @Query('at') at?: string): Promise<PeriodUsage> {
+  periodUsage(@Param('id') id: string, @Query('at') at?: string): Promise<PeriodUsageResponse> {
     return this.usage.periodUsage(id, at);
   }
 }

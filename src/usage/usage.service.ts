@@ -11,24 +11,7 @@ import { CountResult } from './strategies/usage-strategy';
 import { UsageEvent } from './usage-event';
 import { UsageEventResolver } from './usage-event.resolver';
 import { refusalError } from './usage.errors';
-
-export interface UsageAnswer {
-  accepted: true;
-  duplicate: boolean;
-  feature: string;
-  used: number;
-  limit: number | null;
-  remaining: number | null;
-  periodStart: string;
-  periodEnd: string;
-}
-
-export interface PeriodUsage {
-  subscriptionId: string;
-  periodStart: string;
-  periodEnd: string;
-  features: { feature: string; used: number; limit: number | null; remaining: number | null }[];
-}
+import { PeriodUsageResponse, UsageAnswerResponse } from './dto/usage.responses';
 
 const remainingOf = (used: string, limit: string | null) => (limit === null ? null : Number(BigInt(limit) - BigInt(used)));
 
@@ -55,7 +38,7 @@ export class UsageService {
     private readonly metrics: UsageMetrics,
   ) {}
 
-  async record(dto: RecordUsageDto): Promise<UsageAnswer> {
+  async record(dto: RecordUsageDto): Promise<UsageAnswerResponse> {
     const event = await this.resolver.resolve(dto);
     const [result] = await this.strategies.of(event.strategy).count([event]);
     return this.metrics.track(event.strategy, this.answer(event, result));
@@ -65,7 +48,7 @@ export class UsageService {
    * The answer to one counted event: the figures it left, those of the event it repeats, or the
    * contract's error for its refusal.
    */
-  async answer(event: UsageEvent, result: CountResult): Promise<UsageAnswer> {
+  async answer(event: UsageEvent, result: CountResult): Promise<UsageAnswerResponse> {
     if (result.kind === 'refused') throw refusalError(event, result);
     if (result.kind === 'accepted') return this.accepted(event, result);
     // A repeat is answered with the figures of the event it repeats, whatever the repeat carries.
@@ -84,7 +67,7 @@ export class UsageService {
   }
 
   /** The answer to a counted event: the figures it left. */
-  accepted(event: UsageEvent, result: Extract<CountResult, { kind: 'accepted' }>): UsageAnswer {
+  accepted(event: UsageEvent, result: Extract<CountResult, { kind: 'accepted' }>): UsageAnswerResponse {
     return {
       accepted: true,
       duplicate: false,
@@ -97,7 +80,7 @@ export class UsageService {
     };
   }
 
-  async periodUsage(subscriptionId: string, atIso: string | undefined): Promise<PeriodUsage> {
+  async periodUsage(subscriptionId: string, atIso: string | undefined): Promise<PeriodUsageResponse> {
     const terms = await this.subscriptions.terms(subscriptionId);
     const at = atIso === undefined ? new Date() : timestampField('at', atIso);
     const period = periodAt(terms.startAt, terms.interval, at < terms.startAt ? terms.startAt : at)!;

@@ -7,34 +7,13 @@ import { DEFAULT_PAGE_SIZE, ListInvoicesQuery } from './dto/list-invoices.query'
 import { InvoiceStatus } from './entities/invoice.entity';
 import { decodeCursor, encodeCursor } from './invoice-cursor';
 import { InvoiceRow, InvoicesRepository } from './invoices.repository';
-
-export type InvoiceLineView =
-  | { type: 'base_fee'; amount: string }
-  | { type: 'usage'; feature: string; quantity: number; amount: string };
-
-export interface InvoiceView {
-  id: string;
-  subscriptionId: string;
-  customerExternalId: string;
-  periodStart: string;
-  periodEnd: string;
-  currency: string;
-  status: InvoiceStatus;
-  lines: InvoiceLineView[];
-  total: string;
-}
-
-export interface InvoicePage {
-  data: InvoiceView[];
-  /** Pass as `cursor` for the next page; null on the last page. */
-  nextCursor: string | null;
-}
+import { InvoiceLineView, InvoicePageResponse, InvoiceResponse } from '../billing.responses';
 
 @Injectable()
 export class InvoicesService {
   constructor(private readonly invoices: InvoicesRepository) {}
 
-  async list(query: ListInvoicesQuery): Promise<InvoicePage> {
+  async list(query: ListInvoicesQuery): Promise<InvoicePageResponse> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     // One row more than the page tells whether there is a next page without a count(*).
@@ -47,7 +26,7 @@ export class InvoicesService {
     };
   }
 
-  async get(id: string): Promise<InvoiceView> {
+  async get(id: string): Promise<InvoiceResponse> {
     const row = isUuid(id) ? await this.invoices.find(id) : undefined;
     if (!row) throw notFound(`invoice '${id}'`);
     return view(row);
@@ -58,13 +37,13 @@ export class InvoicesService {
    * arguments, so a retry can only mean the same thing). The period stays closed and the ledger
    * keeps every event: a void invoice is not re-issued by the rollup.
    */
-  async void(id: string): Promise<InvoiceView> {
+  async void(id: string): Promise<InvoiceResponse> {
     if (!isUuid(id) || !(await this.invoices.markVoid(id))) throw notFound(`invoice '${id}'`);
     return this.get(id);
   }
 }
 
-function view(row: InvoiceRow): InvoiceView {
+function view(row: InvoiceRow): InvoiceResponse {
   // Stored amounts are already rounded; formatting only fixes the digits ("49" → "49.00").
   const money = (amount: string) => formatAmount(new ExactDecimal(amount), row.currency);
   return {

@@ -20,21 +20,13 @@ import {
   RollupUnit,
 } from './rollup.repository';
 import { DuePeriod } from './due-periods';
+import { RollupResultResponse } from '../billing.responses';
 
 /** A period to invoice, with every version of its plan; the one that governs it is asked for per chunk. */
 interface DueUnit {
   subscription: RollupSubscription;
   period: DuePeriod;
   versions: PlanVersionTerms[];
-}
-
-export interface RollupResult {
-  invoicesCreated: number;
-  asOf: string;
-  /** True when another run held the lock: this one did nothing, that one does the work. */
-  skipped: boolean;
-  /** Subscriptions whose next period could not be invoiced this run (logged); retried next run. */
-  failedSubscriptions: number;
 }
 
 /** Subscriptions read per page, and (subscription, period) units closed and invoiced per transaction. */
@@ -73,9 +65,9 @@ export class BillingRollupService {
    * has no invoice yet. Idempotent: a second run finds nothing to do. One instance at a time does
    * the work; a run that finds the lock taken returns at once with `skipped: true`.
    */
-  async run(options: { asOf?: Date; signal?: AbortSignal } = {}): Promise<RollupResult> {
+  async run(options: { asOf?: Date; signal?: AbortSignal } = {}): Promise<RollupResultResponse> {
     const asOf = options.asOf ?? new Date();
-    const result: RollupResult = { invoicesCreated: 0, asOf: asOf.toISOString(), skipped: false, failedSubscriptions: 0 };
+    const result: RollupResultResponse = { invoicesCreated: 0, asOf: asOf.toISOString(), skipped: false, failedSubscriptions: 0 };
     const lock = await this.takeLock();
     if (!lock) {
       this.logger.log(`rollup skipped asOf=${result.asOf} reason=another_run_holds_the_lock`);

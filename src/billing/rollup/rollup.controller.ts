@@ -2,9 +2,9 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
 import { invalidField, timestampField } from '../../common/validation';
 import { ApiErrors, ApiV1, BODY_ERRORS } from '../../openapi/api-errors.decorator';
-import { RollupResultResponse } from '../../openapi/responses/billing.responses';
-import { BillingRollupService, RollupResult } from './billing-rollup.service';
+import { BillingRollupService } from './billing-rollup.service';
 import { RunRollupDto } from './dto/run-rollup.dto';
+import { RollupResultResponse } from '../billing.responses';
 
 @ApiV1('billing')
 @Controller('v1/billing')
@@ -19,7 +19,7 @@ export class RollupController {
   @HttpCode(200)
   @ApiOkResponse({ type: RollupResultResponse })
   @ApiErrors(...BODY_ERRORS)
-  run(@Body() dto: RunRollupDto = {}): Promise<RollupResult> {
+  run(@Body() dto: RunRollupDto = {}): Promise<RollupResultResponse> {
     const now = new Date();
     // With a time: a bare date is too easily read as "that whole day", which would not be invoiced.
     const asOf = dto.asOf === undefined ? now : timestampField('asOf', dto.asOf, { withTime: true });

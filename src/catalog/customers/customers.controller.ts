@@ -2,9 +2,9 @@ import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
 import { ErrorCode } from '../../common/errors/tally.error';
 import { ApiErrors, ApiV1, BODY_ERRORS } from '../../openapi/api-errors.decorator';
-import { CustomerResponse } from '../../openapi/responses/catalog.responses';
 import { CreateCustomerDto } from './create-customer.dto';
-import { CustomersService, CustomerView } from './customers.service';
+import { CustomersService } from './customers.service';
+import { CustomerResponse } from '../catalog.responses';
 
 @ApiV1('catalog')
 @Controller('v1/customers')
@@ -15,14 +15,14 @@ export class CustomersController {
   @HttpCode(201)
   @ApiCreatedResponse({ type: CustomerResponse })
   @ApiErrors(...BODY_ERRORS, ErrorCode.AlreadyExists)
-  create(@Body() dto: CreateCustomerDto): Promise<CustomerView> {
+  create(@Body() dto: CreateCustomerDto): Promise<CustomerResponse> {
     return this.customers.create(dto);
   }
 
   @Get(':externalId')
   @ApiOkResponse({ type: CustomerResponse })
   @ApiErrors(ErrorCode.NotFound)
-  get(@Param('externalId') externalId: string): Promise<CustomerView> {
+  get(@Param('externalId') externalId: string): Promise<CustomerResponse> {
     return this.customers.get(externalId);
   }
 }

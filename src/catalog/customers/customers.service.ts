@@ -5,16 +5,9 @@ import { ErrorCode, TallyError, notFound } from '../../common/errors/tally.error
 import { isUniqueViolation } from '../../common/postgres-errors';
 import { CreateCustomerDto } from './create-customer.dto';
 import { Customer } from './customer.entity';
+import { CustomerResponse } from '../catalog.responses';
 
-export interface CustomerView {
-  id: string;
-  externalId: string;
-  name: string;
-  email: string | null;
-  createdAt: string;
-}
-
-const customerView = (c: Customer): CustomerView => ({
+const customerView = (c: Customer): CustomerResponse => ({
   id: c.id,
   externalId: c.externalId,
   name: c.name,
@@ -26,7 +19,7 @@ const customerView = (c: Customer): CustomerView => ({
 export class CustomersService {
   constructor(@InjectRepository(Customer) private readonly customers: Repository<Customer>) {}
 
-  async create(dto: CreateCustomerDto): Promise<CustomerView> {
+  async create(dto: CreateCustomerDto): Promise<CustomerResponse> {
     try {
       const customer = this.customers.create({ externalId: dto.externalId, name: dto.name, email: dto.email ?? null });
       return customerView(await this.customers.save(customer));
@@ -38,7 +31,7 @@ export class CustomersService {
     }
   }
 
-  async get(externalId: string): Promise<CustomerView> {
+  async get(externalId: string): Promise<CustomerResponse> {
     const customer = await this.customers.findOneBy({ externalId });
     if (!customer) throw notFound(`customer '${externalId}'`);
     return customerView(customer);

@@ -5,16 +5,9 @@ import { ErrorCode, TallyError, notFound } from '../../common/errors/tally.error
 import { isUniqueViolation } from '../../common/postgres-errors';
 import { CreateFeatureDto } from './create-feature.dto';
 import { Feature } from './feature.entity';
+import { FeatureResponse } from '../catalog.responses';
 
-export interface FeatureView {
-  id: string;
-  key: string;
-  name: string;
-  strategy: string;
-  createdAt: string;
-}
-
-export const featureView = (f: Feature): FeatureView => ({
+export const featureView = (f: Feature): FeatureResponse => ({
   id: f.id,
   key: f.key,
   name: f.name,

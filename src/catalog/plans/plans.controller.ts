@@ -3,13 +3,13 @@ import { ApiCreatedResponse, ApiHeader, ApiOkResponse } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { ErrorCode } from '../../common/errors/tally.error';
 import { ApiErrors, ApiV1, BODY_ERRORS } from '../../openapi/api-errors.decorator';
-import { PlanResponse } from '../../openapi/responses/catalog.responses';
 import { CreatePlanDto } from './dto/create-plan.dto';
 import { UpdatePlanDto } from './dto/update-plan.dto';
-import { PlanView, PlansService } from './plans.service';
+import { PlansService } from './plans.service';
+import { PlanResponse } from '../catalog.responses';
 
 /** The ETag is the plan version, so a client can send it back unchanged as If-Match. */
-const withEtag = (reply: FastifyReply, plan: PlanView): PlanView => {
+const withEtag = (reply: FastifyReply, plan: PlanResponse): PlanResponse => {
   reply.header('etag', `"${plan.version}"`);
   return plan;
 };
@@ -23,14 +23,14 @@ export class PlansController {
   @HttpCode(201)
   @ApiCreatedResponse({ type: PlanResponse, description: 'The plan, version 1; ETag: its version' })
   @ApiErrors(...BODY_ERRORS, ErrorCode.NotFound, ErrorCode.AlreadyExists)
-  async create(@Body() dto: CreatePlanDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<PlanView> {
+  async create(@Body() dto: CreatePlanDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<PlanResponse> {
     return withEtag(reply, await this.plans.create(dto));
   }
 
   @Get(':key')
   @ApiOkResponse({ type: PlanResponse, description: 'ETag: the plan version, to send back as If-Match' })
   @ApiErrors(ErrorCode.NotFound)
-  async get(@Param('key') key: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<PlanView> {
+  async get(@Param('key') key: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<PlanResponse> {
     return withEtag(reply, await this.plans.get(key));
   }
 
@@ -43,7 +43,7 @@ export class PlansController {
     @Headers('if-match') ifMatch: string | undefined,
     @Body() dto: UpdatePlanDto,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<PlanView> {
+  ): Promise<PlanResponse> {
     return withEtag(reply, await this.plans.update(key, ifMatch, dto));
   }
 }

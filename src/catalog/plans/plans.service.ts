@@ -14,25 +14,7 @@ import { UpdatePlanDto } from './dto/update-plan.dto';
 import { PlanCharge } from './plan-charge.entity';
 import { PlanVersion } from './plan-version.entity';
 import { Plan } from './plan.entity';
-
-export interface ChargeView {
-  feature: string;
-  limit: number | null;
-  pricing: Record<string, unknown> | null;
-}
-
-export interface PlanView {
-  id: string;
-  key: string;
-  name: string;
-  currency: string;
-  interval: string;
-  baseFee: string;
-  charges: ChargeView[];
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+import { PlanResponse } from '../catalog.responses';
 
 /** base_fee is numeric(30, 12): 18 digits before the point. A longer one was a 500 (numeric overflow). */
 const BASE_FEE_INTEGER_DIGITS = 18;
@@ -82,7 +64,7 @@ export function parseIfMatch(header: string | undefined): number | undefined | n
 export class PlansService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async create(dto: CreatePlanDto): Promise<PlanView> {
+  async create(dto: CreatePlanDto): Promise<PlanResponse> {
     checkMoneyAndPricing(dto, dto.currency);
     try {
       const planId = await this.db.transaction(async (manager) => {
@@ -112,7 +94,7 @@ export class PlansService {
    * Optimistic locking on edits: the UPDATE matches only the version the client read, so of two
    * edits made from the same read, exactly one wins and the other is told 412.
    */
-  async update(key: string, ifMatch: string | undefined, dto: UpdatePlanDto): Promise<PlanView> {
+  async update(key: string, ifMatch: string | undefined, dto: UpdatePlanDto): Promise<PlanResponse> {
     const expected = parseIfMatch(ifMatch);
     if (expected === undefined) {
       throw new TallyError(ErrorCode.PreconditionRequired, 'If-Match with the plan version (its ETag) is required');
@@ -146,7 +128,7 @@ export class PlansService {
     return this.view(planId);
   }
 
-  async get(key: string): Promise<PlanView> {
+  async get(key: string): Promise<PlanResponse> {
     const plan = await this.db.getRepository(Plan).findOneBy({ key });
     if (!plan) throw notFound(`plan '${key}'`);
     return this.view(plan.id);
@@ -200,7 +182,7 @@ export class PlansService {
     return rows.map((r) => ({ feature: r.feature, limit: r.limit === null ? null : Number(r.limit), pricing: r.pricing }));
   }
 
-  private async view(planId: string): Promise<PlanView> {
+  private async view(planId: string): Promise<PlanResponse> {
     const plan = await this.db.getRepository(Plan).findOneByOrFail({ id: planId });
     return {
       id: plan.id,

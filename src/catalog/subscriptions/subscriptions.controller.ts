@@ -2,10 +2,10 @@ import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
 import { ErrorCode } from '../../common/errors/tally.error';
 import { ApiErrors, ApiV1, BODY_ERRORS } from '../../openapi/api-errors.decorator';
-import { SubscriptionResponse } from '../../openapi/responses/catalog.responses';
 import { CancelSubscriptionDto } from './cancel-subscription.dto';
 import { CreateSubscriptionDto } from './create-subscription.dto';
-import { SubscriptionsService, SubscriptionView } from './subscriptions.service';
+import { SubscriptionsService } from './subscriptions.service';
+import { SubscriptionResponse } from '../catalog.responses';
 
 @ApiV1('catalog')
 @Controller('v1/subscriptions')
@@ -16,14 +16,14 @@ export class SubscriptionsController {
   @HttpCode(201)
   @ApiCreatedResponse({ type: SubscriptionResponse })
   @ApiErrors(...BODY_ERRORS, ErrorCode.NotFound)
-  create(@Body() dto: CreateSubscriptionDto): Promise<SubscriptionView> {
+  create(@Body() dto: CreateSubscriptionDto): Promise<SubscriptionResponse> {
     return this.subscriptions.create(dto);
   }
 
   @Get(':id')
   @ApiOkResponse({ type: SubscriptionResponse })
   @ApiErrors(ErrorCode.NotFound)
-  get(@Param('id') id: string): Promise<SubscriptionView> {
+  get(@Param('id') id: string): Promise<SubscriptionResponse> {
     return this.subscriptions.get(id);
   }
 
@@ -32,7 +32,7 @@ export class SubscriptionsController {
   @HttpCode(200)
   @ApiOkResponse({ type: SubscriptionResponse })
   @ApiErrors(...BODY_ERRORS, ErrorCode.NotFound, ErrorCode.Conflict)
-  cancel(@Param('id') id: string, @Body() dto: CancelSubscriptionDto): Promise<SubscriptionView> {
+  cancel(@Param('id') id: string, @Body() dto: CancelSubscriptionDto): Promise<SubscriptionResponse> {
     return this.subscriptions.cancel(id, dto.at);
   }
 }

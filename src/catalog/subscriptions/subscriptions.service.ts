@@ -12,17 +12,7 @@ import { Interval, periodAt, periodByIndex } from './billing-period';
 import { CancelAt } from './cancel-subscription.dto';
 import { CreateSubscriptionDto } from './create-subscription.dto';
 import { Subscription } from './subscription.entity';
-
-export interface SubscriptionView {
-  id: string;
-  customerExternalId: string;
-  planKey: string;
-  status: 'active' | 'cancelled' | 'ended';
-  startAt: string;
-  endsAt: string | null;
-  currentPeriodStart: string;
-  currentPeriodEnd: string;
-}
+import { SubscriptionResponse } from '../catalog.responses';
 
 /** What metering and billing need to know of a subscription, read in one query. */
 export interface SubscriptionTerms {
@@ -44,7 +34,7 @@ export class SubscriptionsService {
     private readonly counters: UsageCountersRepository,
   ) {}
 
-  async create(dto: CreateSubscriptionDto): Promise<SubscriptionView> {
+  async create(dto: CreateSubscriptionDto): Promise<SubscriptionResponse> {
     const startAt = dto.startAt === undefined ? new Date() : timestampField('startAt', dto.startAt);
     const customer = await this.db.getRepository(Customer).findOneBy({ externalId: dto.customerExternalId });
     if (!customer) throw notFound(`customer '${dto.customerExternalId}'`);
@@ -56,7 +46,7 @@ export class SubscriptionsService {
     return this.get(saved.id);
   }
 
-  async get(id: string, now = new Date()): Promise<SubscriptionView> {
+  async get(id: string, now = new Date()): Promise<SubscriptionResponse> {
     return view(await this.terms(id), now);
   }
 
@@ -69,7 +59,7 @@ export class SubscriptionsService {
    * whatever its `at`. Moving an end would reopen or cut a period that may already be invoiced, and
    * a retried "now" would otherwise end the subscription later than the first attempt did.
    */
-  async cancel(id: string, at: CancelAt, now = new Date()): Promise<SubscriptionView> {
+  async cancel(id: string, at: CancelAt, now = new Date()): Promise<SubscriptionResponse> {
     const terms = await this.terms(id);
     let endsAt: Date;
     if (at === 'now') {
@@ -126,7 +116,7 @@ export class SubscriptionsService {
   }
 }
 
-function view(terms: SubscriptionTerms, now: Date): SubscriptionView {
+function view(terms: SubscriptionTerms, now: Date): SubscriptionResponse {
   // Before its start, the "current" period is the first one; after its end, the last one.
   let at = now < terms.startAt ? terms.startAt : now;
   if (terms.endsAt && at >= terms.endsAt) at = new Date(Math.max(terms.endsAt.getTime() - 1, terms.startAt.getTime()));

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { ErrorCode, TallyError } from './tally.error';
+import { ErrorBodyResponse } from './error-body.response';
 
 export function statusOf(code: ErrorCode): number {
   switch (code) {
@@ -72,13 +73,6 @@ function isDatabaseDown(error: any): boolean {
   );
 }
 
-export interface ErrorBody {
-  statusCode: number;
-  code: string;
-  message: string;
-  [detail: string]: unknown;
-}
-
 /**
  * The one place an exception becomes an HTTP answer: `{ statusCode, code, message, ...details }`.
  * Anything unexpected is logged and answered with a plain 500, never a stack trace.
@@ -94,7 +88,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     reply.status(body.statusCode).send(body);
   }
 
-  toBody(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {
+  toBody(exception: unknown): { body: ErrorBodyResponse; headers: Record<string, string> } {
     if (exception instanceof TallyError) {
       const body = { statusCode: statusOf(exception.code), code: exception.code, message: exception.message };
       return { body: { ...body, ...exception.details }, headers: exception.headers };

@@ -1,14 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { STRATEGIES, Strategy } from '../../catalog/features/feature.entity';
-import { FeatureView } from '../../catalog/features/features.service';
-import { CustomerView } from '../../catalog/customers/customers.service';
-import { ChargeView, PlanView } from '../../catalog/plans/plans.service';
-import { INTERVALS, Interval } from '../../catalog/subscriptions/billing-period';
-import { SubscriptionView } from '../../catalog/subscriptions/subscriptions.service';
+import { STRATEGIES, Strategy } from './features/feature.entity';
+import { INTERVALS, Interval } from './subscriptions/billing-period';
 
-// Each class implements the view the service returns: a field added there and not here fails the build.
+// Each class view the service returns: a field added there and not here fails the build.
 
-export class FeatureResponse implements FeatureView {
+export class FeatureResponse {
   @ApiProperty({ format: 'uuid' })
   id: string;
   /** @example "messages" */
@@ -20,7 +16,7 @@ export class FeatureResponse implements FeatureView {
   createdAt: string;
 }
 
-export class ChargeResponse implements ChargeView {
+export class ChargeResponse {
   /** The feature key. */
   feature: string;
   /** Units allowed per period; null: unlimited. */
@@ -31,7 +27,7 @@ export class ChargeResponse implements ChargeView {
   pricing: Record<string, unknown> | null;
 }
 
-export class PlanResponse implements PlanView {
+export class PlanResponse {
   @ApiProperty({ format: 'uuid' })
   id: string;
   key: string;
@@ -53,7 +49,7 @@ export class PlanResponse implements PlanView {
   updatedAt: string;
 }
 
-export class CustomerResponse implements CustomerView {
+export class CustomerResponse {
   @ApiProperty({ format: 'uuid' })
   id: string;
   /** Your id for the customer. @example "acme" */
@@ -65,7 +61,7 @@ export class CustomerResponse implements CustomerView {
   createdAt: string;
 }
 
-export class SubscriptionResponse implements SubscriptionView {
+export class SubscriptionResponse {
   @ApiProperty({ format: 'uuid' })
   id: string;
   customerExternalId: string;

@@ -1,9 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ErrorCode } from '../../common/errors/tally.error';
-import { ErrorBody } from '../../common/errors/api-exception.filter';
 
 /** Every error of the API: statusCode, code and message, plus details that depend on the code. */
-export class ErrorBodyResponse implements ErrorBody {
+export class ErrorBodyResponse {
   [detail: string]: unknown;
 
   /** The HTTP status, repeated. */

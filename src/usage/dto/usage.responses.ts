@@ -1,8 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { BatchResult } from '../../usage/usage-batch.service';
-import { PeriodUsage, UsageAnswer } from '../../usage/usage.service';
 
-export class UsageAnswerResponse implements UsageAnswer {
+export class UsageAnswerResponse {
   @ApiProperty({ enum: [true] })
   accepted: true;
   /** true (status 200): this idempotencyKey was accepted before, nothing was counted again. */
@@ -31,7 +29,7 @@ export class FeatureUsageResponse {
   remaining: number | null;
 }
 
-export class PeriodUsageResponse implements PeriodUsage {
+export class PeriodUsageResponse {
   @ApiProperty({ format: 'uuid' })
   subscriptionId: string;
   @ApiProperty({ format: 'date-time' })
@@ -43,7 +41,7 @@ export class PeriodUsageResponse implements PeriodUsage {
 }
 
 /** One event's result: the fields of a 201/200 answer, or of the error it would have been alone. */
-export class BatchResultResponse implements BatchResult {
+export class BatchResultResponse {
   [field: string]: unknown;
 
   /** Position of the event in `events`. */
