@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { ErrorCode, TallyError, notFound } from '../../common/errors/tally.error';
+import { notFound } from '../../common/errors/tally.error';
 import { isUniqueViolation } from '../../common/postgres-errors';
 import { CreateCustomerDto } from './create-customer.dto';
 import { Customer } from './customer.entity';
 import { CustomerResponse } from '../catalog.responses';
+import { alreadyExists } from '../catalog.errors';
 
 const customerView = (c: Customer): CustomerResponse => ({
   id: c.id,
@@ -25,7 +26,7 @@ export class CustomersService {
       return customerView(await this.customers.save(customer));
     } catch (error) {
       if (isUniqueViolation(error)) {
-        throw new TallyError(ErrorCode.AlreadyExists, `customer '${dto.externalId}' already exists`);
+        throw alreadyExists(`customer '${dto.externalId}'`);
       }
       throw error;
     }

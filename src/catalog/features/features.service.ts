@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { ErrorCode, TallyError, notFound } from '../../common/errors/tally.error';
+import { notFound } from '../../common/errors/tally.error';
 import { isUniqueViolation } from '../../common/postgres-errors';
 import { CreateFeatureDto } from './create-feature.dto';
 import { Feature } from './feature.entity';
 import { FeatureResponse } from '../catalog.responses';
+import { alreadyExists } from '../catalog.errors';
 
 export const featureView = (f: Feature): FeatureResponse => ({
   id: f.id,
@@ -26,7 +27,7 @@ export class FeaturesService {
       );
     } catch (error) {
       // The unique index decides between two concurrent creations of one key.
-      if (isUniqueViolation(error)) throw new TallyError(ErrorCode.AlreadyExists, `feature '${dto.key}' already exists`);
+      if (isUniqueViolation(error)) throw alreadyExists(`feature '${dto.key}'`);
       throw error;
     }
   }

@@ -4,7 +4,7 @@ import Decimal from 'decimal.js';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { isCurrency } from '../../billing/pricing/currency';
 import { validateDecimalString, validatePricing } from '../../billing/pricing/validate-pricing';
-import { ErrorCode, TallyError, notFound } from '../../common/errors/tally.error';
+import { notFound } from '../../common/errors/tally.error';
 import { isUniqueViolation } from '../../common/postgres-errors';
 import { FieldProblem, validationFailed } from '../../common/validation';
 import { Feature } from '../features/feature.entity';
@@ -15,6 +15,7 @@ import { PlanCharge } from './plan-charge.entity';
 import { PlanVersion } from './plan-version.entity';
 import { Plan } from './plan.entity';
 import { PlanResponse } from '../catalog.responses';
+import { alreadyExists, chargeFeatureNotFound, planVersionMismatch, planVersionRequired } from '../catalog.errors';
 
 /** base_fee is numeric(30, 12): 18 digits before the point. A longer one was a 500 (numeric overflow). */
 const BASE_FEE_INTEGER_DIGITS = 18;
@@ -84,7 +85,7 @@ export class PlansService {
       return this.view(planId);
     } catch (error) {
       if (isUniqueViolation(error, 'plans_key_key')) {
-        throw new TallyError(ErrorCode.AlreadyExists, `plan '${dto.key}' already exists`);
+        throw alreadyExists(`plan '${dto.key}'`);
       }
       throw error;
     }
@@ -97,7 +98,7 @@ export class PlansService {
   async update(key: string, ifMatch: string | undefined, dto: UpdatePlanDto): Promise<PlanResponse> {
     const expected = parseIfMatch(ifMatch);
     if (expected === undefined) {
-      throw new TallyError(ErrorCode.PreconditionRequired, 'If-Match with the plan version (its ETag) is required');
+      throw planVersionRequired();
     }
     checkMoneyAndPricing(dto);
     const planId = await this.db.transaction(async (manager) => {
@@ -113,11 +114,7 @@ export class PlansService {
       if (rows.length === 0) {
         const current = await manager.getRepository(Plan).findOneBy({ key });
         if (!current) throw notFound(`plan '${key}'`);
-        throw new TallyError(
-          ErrorCode.VersionMismatch,
-          `plan '${key}' is at version ${current.version}, not ${ifMatch}`,
-          { currentVersion: current.version },
-        );
+        throw planVersionMismatch(key, current.version, String(ifMatch));
       }
       const [{ id, version, base_fee: baseFee, effective_from: effectiveFrom }] = rows;
       const charges = dto.charges ?? (await this.chargesOf(manager, id, version - 1));
@@ -140,9 +137,7 @@ export class PlansService {
     const byKey = new Map(found.map((f) => [f.key, f]));
     const missing = charges.findIndex((c) => !byKey.has(c.feature));
     if (missing >= 0) {
-      throw new TallyError(ErrorCode.NotFound, `charges[${missing}].feature: feature '${keys[missing]}' not found`, {
-        field: `charges[${missing}].feature`,
-      });
+      throw chargeFeatureNotFound(missing, keys[missing]);
     }
     return byKey;
   }

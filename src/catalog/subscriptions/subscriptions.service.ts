@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ErrorCode, TallyError, notFound } from '../../common/errors/tally.error';
+import { notFound } from '../../common/errors/tally.error';
 import { isUuid } from '../../common/postgres-errors';
 import { inTransaction } from '../../common/transaction';
 import { timestampField } from '../../common/validation';
@@ -13,6 +13,7 @@ import { CancelAt } from './cancel-subscription.dto';
 import { CreateSubscriptionDto } from './create-subscription.dto';
 import { Subscription } from './subscription.entity';
 import { SubscriptionResponse } from '../catalog.responses';
+import { alreadyCancelled } from '../catalog.errors';
 
 /** What metering and billing need to know of a subscription, read in one query. */
 export interface SubscriptionTerms {
@@ -80,11 +81,7 @@ export class SubscriptionsService {
     });
     if (!cancelled) {
       const current = await this.terms(id);
-      throw new TallyError(
-        ErrorCode.Conflict,
-        `subscription '${id}' is already cancelled; it ends at ${current.endsAt?.toISOString()}`,
-        { endsAt: current.endsAt?.toISOString() ?? null, cancelledAt: current.cancelledAt?.toISOString() ?? null },
-      );
+      throw alreadyCancelled(id, current.endsAt, current.cancelledAt);
     }
     return view({ ...terms, endsAt, cancelledAt: now }, now);
   }
