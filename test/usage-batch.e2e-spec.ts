@@ -59,6 +59,23 @@ describe('POST /v1/usage/batch', () => {
     },
   );
 
+  it('buffered events without keys take their quota together when the lease has room, one by one when not', async () => {
+    const m = await meteredSubscription(t.baseUrl, { strategy: 'buffered', limit: 10 });
+    const events = (n: number) => Array.from({ length: n }, () => ({ subscriptionId: m.subscriptionId, feature: m.feature }));
+    const batch = async (n: number) => (await t.http().post('/v1/usage/batch').send({ events: events(n) }).expect(200)).body.results;
+    // The first asks for the lease; the second fits in what is left of it; the third does not.
+    const first = await batch(3);
+    const second = await batch(5);
+    const third = await batch(3);
+    expect(first.map((r: any) => r.used)).toEqual([1, 2, 3]);
+    expect(second.map((r: any) => r.used)).toEqual([4, 5, 6, 7, 8]);
+    expect(third.map((r: any) => r.status)).toEqual(['accepted', 'accepted', 'limit_exceeded']);
+    expect(third.slice(0, 2).map((r: any) => r.used)).toEqual([9, 10]);
+    expect(third[2]).toMatchObject({ used: 10, limit: 10 });
+    const [ledger] = await sql(t.databaseUrl, `SELECT count(*)::int AS n FROM usage_events WHERE subscription_id = $1`, [m.subscriptionId]);
+    expect(ledger.n).toBe(10);
+  });
+
   it.each([
     [{}, 'events'],
     [{ events: [] }, 'events'],
