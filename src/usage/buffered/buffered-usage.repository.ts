@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { inTransaction } from '../../common/transaction';
 import { counterKey } from '../counters/counter-key';
 import { PendingEvent } from './local-counter';
 
@@ -204,78 +203,77 @@ export class BufferedUsageRepository {
   }
 
   /**
-   * Leases at least `need` more units of a counter's limit to this instance, in one transaction
-   * holding the counter row lock. The grant comes out of limit − used − reserved, so the sum of
+   * Leases at least `need` more units of a counter's limit to this instance, holding the counter
+   * row lock for the caller's transaction. The grant comes out of limit − used − reserved, so the sum of
    * all leases never passes the limit. When that is too little, the unspent part of every other
    * instance's lease is taken back first (their next batch finds its lease shrunk and asks again),
    * so a refusal means the limit really is reached, not that quota sits idle elsewhere.
    * The slice is an eighth of what is free, capped: smaller slices as the limit nears.
    */
-  acquireLease(
+  async acquireLease(
+    m: EntityManager,
     instanceId: string,
     counter: { subscriptionId: string; featureId: string; periodStart: Date },
     need: bigint,
     maxSlice: bigint,
   ): Promise<LeaseGrant> {
     const pk = [counter.subscriptionId, counter.featureId, counter.periodStart];
-    return inTransaction(this.db, async (m) => {
-      const [row] = await m.query(
-        `SELECT used, reserved, "limit", closed_at FROM usage_counters
-          WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3 FOR UPDATE`,
+    const [row] = await m.query(
+      `SELECT used, reserved, "limit", closed_at FROM usage_counters
+        WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3 FOR UPDATE`,
+      pk,
+    );
+    if (!row || row.closed_at) return { granted: 0n, accepted: 0n, free: 0n, closed: true };
+    let free = BigInt(row.limit) - BigInt(row.used) - BigInt(row.reserved);
+    if (free < need) {
+      const [revoked] = await m.query(
+        `WITH taken AS (
+           SELECT instance_id, granted - spent AS unspent FROM usage_leases
+            WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3
+              AND instance_id <> $4 AND granted > spent
+              FOR UPDATE
+         ), shrunk AS (
+           UPDATE usage_leases l SET granted = l.spent FROM taken
+            WHERE l.instance_id = taken.instance_id AND l.subscription_id = $1
+              AND l.feature_id = $2 AND l.period_start = $3
+         )
+         SELECT coalesce(sum(unspent), 0)::text AS freed FROM taken`,
+        [...pk, instanceId],
+      );
+      if (revoked.freed !== '0') {
+        await m.query(
+          `UPDATE usage_counters SET reserved = reserved - $4
+            WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3`,
+          [...pk, revoked.freed],
+        );
+        free += BigInt(revoked.freed);
+      }
+    }
+    if (free < need) {
+      const [{ spent }] = await m.query(
+        `SELECT coalesce(sum(spent), 0)::text AS spent FROM usage_leases
+          WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3`,
         pk,
       );
-      if (!row || row.closed_at) return { granted: 0n, accepted: 0n, free: 0n, closed: true };
-      let free = BigInt(row.limit) - BigInt(row.used) - BigInt(row.reserved);
-      if (free < need) {
-        const [revoked] = await m.query(
-          `WITH taken AS (
-             SELECT instance_id, granted - spent AS unspent FROM usage_leases
-              WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3
-                AND instance_id <> $4 AND granted > spent
-                FOR UPDATE
-           ), shrunk AS (
-             UPDATE usage_leases l SET granted = l.spent FROM taken
-              WHERE l.instance_id = taken.instance_id AND l.subscription_id = $1
-                AND l.feature_id = $2 AND l.period_start = $3
-           )
-           SELECT coalesce(sum(unspent), 0)::text AS freed FROM taken`,
-          [...pk, instanceId],
-        );
-        if (revoked.freed !== '0') {
-          await m.query(
-            `UPDATE usage_counters SET reserved = reserved - $4
-              WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3`,
-            [...pk, revoked.freed],
-          );
-          free += BigInt(revoked.freed);
-        }
-      }
-      if (free < need) {
-        const [{ spent }] = await m.query(
-          `SELECT coalesce(sum(spent), 0)::text AS spent FROM usage_leases
-            WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3`,
-          pk,
-        );
-        return { granted: 0n, accepted: BigInt(row.used) + BigInt(spent), free, closed: false };
-      }
-      let slice = (free + 7n) / 8n;
-      if (slice > maxSlice) slice = maxSlice;
-      const grant = slice > need ? slice : need;
-      await m.query(
-        `UPDATE usage_counters SET reserved = reserved + $4
-          WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3`,
-        [...pk, grant.toString()],
-      );
-      const [lease] = await m.query(
-        `INSERT INTO usage_leases (instance_id, subscription_id, feature_id, period_start, granted)
-         VALUES ($4, $1, $2, $3, $5)
-         ON CONFLICT (instance_id, subscription_id, feature_id, period_start)
-         DO UPDATE SET granted = usage_leases.granted + EXCLUDED.granted
-         RETURNING granted`,
-        [...pk, instanceId, grant.toString()],
-      );
-      return { granted: BigInt(lease.granted), accepted: 0n, free: free - grant, closed: false };
-    });
+      return { granted: 0n, accepted: BigInt(row.used) + BigInt(spent), free, closed: false };
+    }
+    let slice = (free + 7n) / 8n;
+    if (slice > maxSlice) slice = maxSlice;
+    const grant = slice > need ? slice : need;
+    await m.query(
+      `UPDATE usage_counters SET reserved = reserved + $4
+        WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3`,
+      [...pk, grant.toString()],
+    );
+    const [lease] = await m.query(
+      `INSERT INTO usage_leases (instance_id, subscription_id, feature_id, period_start, granted)
+       VALUES ($4, $1, $2, $3, $5)
+       ON CONFLICT (instance_id, subscription_id, feature_id, period_start)
+       DO UPDATE SET granted = usage_leases.granted + EXCLUDED.granted
+       RETURNING granted`,
+      [...pk, instanceId, grant.toString()],
+    );
+    return { granted: BigInt(lease.granted), accepted: 0n, free: free - grant, closed: false };
   }
 
   /**
@@ -366,24 +364,22 @@ export class BufferedUsageRepository {
   }
 
   /**
-   * Ends an instance: flushes what it accepted, gives the unspent rest of its leases back to
-   * the counters, and deletes it. Used on graceful shutdown, and by a live instance for a dead
+   * Ends an instance, in the caller's transaction: flushes what it accepted, gives the unspent
+   * rest of its leases back to the counters, and deletes it. Used on graceful shutdown, and by a live instance for a dead
    * one. Returns false when another instance got there first.
    */
-  retire(instanceId: string): Promise<boolean> {
-    return inTransaction(this.db, async (m) => {
-      const found = await m.query(`SELECT 1 FROM usage_instances WHERE id = $1 FOR UPDATE`, [instanceId]);
-      if (found.length === 0) return false;
-      await this.flush(m, instanceId, null);
-      await m.query(
-        `UPDATE usage_counters c SET reserved = c.reserved - l.granted
-           FROM usage_leases l
-          WHERE l.instance_id = $1 AND c.subscription_id = l.subscription_id
-            AND c.feature_id = l.feature_id AND c.period_start = l.period_start`,
-        [instanceId],
-      );
-      await m.query(`DELETE FROM usage_instances WHERE id = $1`, [instanceId]);
-      return true;
-    });
+  async retire(m: EntityManager, instanceId: string): Promise<boolean> {
+    const found = await m.query(`SELECT 1 FROM usage_instances WHERE id = $1 FOR UPDATE`, [instanceId]);
+    if (found.length === 0) return false;
+    await this.flush(m, instanceId, null);
+    await m.query(
+      `UPDATE usage_counters c SET reserved = c.reserved - l.granted
+         FROM usage_leases l
+        WHERE l.instance_id = $1 AND c.subscription_id = l.subscription_id
+          AND c.feature_id = l.feature_id AND c.period_start = l.period_start`,
+      [instanceId],
+    );
+    await m.query(`DELETE FROM usage_instances WHERE id = $1`, [instanceId]);
+    return true;
   }
 }

@@ -1,4 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { inTransaction } from '../../common/transaction';
 import { TALLY_CONFIG } from '../../config/config.module';
 import { TallyConfig } from '../../config/config';
 import { BufferedMetrics } from '../../metrics/buffered.metrics';
@@ -19,6 +22,7 @@ const EXHAUSTED_MS = 100;
 @Injectable()
 export class LeaseBroker {
   constructor(
+    @InjectDataSource() private readonly db: DataSource,
     private readonly repository: BufferedUsageRepository,
     private readonly instance: UsageInstance,
     @Inject(TALLY_CONFIG) private readonly config: TallyConfig,
@@ -65,7 +69,9 @@ export class LeaseBroker {
   private async acquire(counter: LocalCounter, need: bigint): Promise<void> {
     const id = this.instance.id;
     if (!id) throw unavailable();
-    const grant = await this.repository.acquireLease(id, counter, need, BigInt(this.config.usageLeaseMaxSlice));
+    const maxSlice = BigInt(this.config.usageLeaseMaxSlice);
+    // One transaction holding the counter row lock: the grant comes out of what no lease holds.
+    const grant = await inTransaction(this.db, (m) => this.repository.acquireLease(m, id, counter, need, maxSlice));
     this.metrics.leaseAnswered(grant.closed ? 'closed' : grant.granted === 0n ? 'exhausted' : 'granted');
     if (grant.closed) {
       counter.exhaustedUntil = Number.MAX_SAFE_INTEGER;

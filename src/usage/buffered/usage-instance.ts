@@ -1,6 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { inTransaction } from '../../common/transaction';
 import { TALLY_CONFIG } from '../../config/config.module';
 import { TallyConfig } from '../../config/config';
 import { openLockSession, tryLock, unlock, usageInstanceLock, waitForLock } from '../../database/advisory-locks';
@@ -21,6 +24,7 @@ export class UsageInstance {
   generation = 0;
 
   constructor(
+    @InjectDataSource() private readonly db: DataSource,
     private readonly repository: BufferedUsageRepository,
     @Inject(TALLY_CONFIG) private readonly config: TallyConfig,
   ) {}
@@ -60,7 +64,7 @@ export class UsageInstance {
     for (const other of others) {
       if (!(await tryLock(client, usageInstanceLock(other.lock_key)))) continue;
       try {
-        if (await this.repository.retire(other.id)) {
+        if (await this.retire(other.id)) {
           retired++;
           this.logger.warn(`retired dead instance=${other.id}: its events flushed, its leases returned`);
         }
@@ -77,8 +81,13 @@ export class UsageInstance {
     const client = this.client;
     this.current = undefined;
     this.client = undefined;
-    if (id) await this.repository.retire(id);
+    if (id) await this.retire(id);
     await client?.end().catch(() => undefined);
+  }
+
+  /** Ends instance `id` in one transaction (BufferedUsageRepository.retire); false when another got there first. */
+  private retire(id: string): Promise<boolean> {
+    return inTransaction(this.db, (m) => this.repository.retire(m, id));
   }
 
   private lost(client: Client, error?: Error): void {
