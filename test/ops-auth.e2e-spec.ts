@@ -122,4 +122,15 @@ describe('API keys', () => {
     // The refusals above were logged too, each with its (redacted) header.
     expect(requests.some((line) => line.res.statusCode === 401 && line.req.headers.authorization === '[redacted]')).toBe(true);
   });
+
+  it('never logs a key sent the wrong way: in the query string or an X-Api-Key header', async () => {
+    for (const name of ['api_key', 'apikey', 'token', 'key', 'API_KEY']) {
+      expect((await t.http().get(`/v1/features/auth-feature?${name}=${KEY}&x=1`)).status).toBe(401);
+    }
+    expect((await t.http().get('/v1/features/auth-feature').set('x-api-key', OTHER_KEY)).status).toBe(401);
+    const everything = logs.lines.join('\n');
+    for (const secret of [KEY, OTHER_KEY]) expect(everything).not.toContain(secret);
+    const requests = logs.parsed().filter((line) => line.msg === 'request completed');
+    expect(requests.some((line) => line.req.url === '/v1/features/auth-feature?api_key=[redacted]&x=1')).toBe(true);
+  });
 });

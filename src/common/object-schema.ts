@@ -1,5 +1,6 @@
 import { Type } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
+import { stringProblem } from './text';
 import { parseTimestamp } from './timestamp';
 import type { FieldProblem } from './validation';
 
@@ -88,8 +89,7 @@ function compileRule(field: string, rule: Rule): Check {
           if (typeof v !== 'string') return `${field} must be a string`;
           if (v.length === 0) return `${field} should not be empty`;
           if (v.length > maxLength) return `${field} must be at most ${maxLength} characters`;
-          if (v.includes('\u0000')) return `${field} must not contain NUL (\\u0000) characters`;
-          return undefined;
+          return stringProblem(field, v);
         };
       }
       case 'timestamp':

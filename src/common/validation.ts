@@ -1,6 +1,7 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ErrorCode, TallyError } from './errors/tally.error';
 import { schemaOf } from './object-schema';
+import { stringProblem } from './text';
 import { HAS_TIME, parseTimestamp } from './timestamp';
 
 export interface FieldProblem {
@@ -40,13 +41,23 @@ export function timestampField(field: string, text: string, { withTime = false }
   return date;
 }
 
-/** Path (as `flatten` names fields) of the first string in `value` that holds a NUL character. */
-function nulPath(value: unknown, path: string, depth = 0): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
-  if (value === null || typeof value !== 'object' || depth > 32) return undefined;
+/** Deeper than this, a body is refused before any recursive code (class-transformer) sees it. */
+export const MAX_DEPTH = 32;
+
+/**
+ * The first problem (as `flatten` names fields) of the strings in `value`, or of its depth: every
+ * string must be storable text, and nesting is bounded before anything recursive walks it.
+ */
+function badInput(value: unknown, path: string, depth = 0): FieldProblem | undefined {
+  if (typeof value === 'string') {
+    const problem = stringProblem(path, value);
+    return problem === undefined ? undefined : { field: path, problems: [problem] };
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth > MAX_DEPTH) return { field: path, problems: [`${path} is nested more than ${MAX_DEPTH} levels deep`] };
   for (const [key, child] of Object.entries(value)) {
     const childPath = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
-    const found = nulPath(child, childPath, depth + 1);
+    const found = badInput(child, childPath, depth + 1);
     if (found !== undefined) return found;
   }
   return undefined;
@@ -59,7 +70,9 @@ const BODY_NOT_AN_OBJECT: FieldProblem = { field: 'body', problems: ['the reques
  * checked by its compiled schema alone, which makes the checks below itself. Any other goes
  * through class-validator, with two checks class-validator does not make:
  * - PostgreSQL text cannot hold U+0000, so a NUL in any string (body, route parameter, query) made
- *   the query fail and the request end in a 500. It is a 400 naming the field instead.
+ *   the query fail and the request end in a 500; a lone surrogate became U+FFFD on the way in, so
+ *   two different strings were stored alike. Both are a 400 naming the field instead, and so is a
+ *   body nested deeper than MAX_DEPTH, before class-transformer's recursion could overflow.
  * - A body that is not a JSON object (an array, a string, a number, null) is named as such, rather
  *   than answered with a complaint about every missing field.
  */
@@ -71,10 +84,10 @@ class TallyValidationPipe extends ValidationPipe {
       if ('problems' in checked) throw validationFailed(checked.problems);
       return checked.value;
     }
-    const nul = nulPath(value, metadata.data ?? '');
-    if (nul !== undefined) {
-      const field = nul || metadata.type;
-      throw invalidField(field, `${field} must not contain NUL (\\u0000) characters`);
+    const bad = badInput(value, metadata.data ?? '');
+    if (bad !== undefined) {
+      const field = bad.field || metadata.type;
+      throw validationFailed([{ field, problems: bad.problems.map((p) => (bad.field ? p : `${field}${p}`)) }]);
     }
     const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
     if (metadata.type === 'body' && value !== undefined && !isObject && this.toValidate(metadata)) {

@@ -2,14 +2,28 @@ import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'pino';
 import { isOpsPath } from '../lifecycle/ops-paths';
 import { REQUEST_ID_HEADER } from './request-id';
+import { SECRET_QUERY_PARAMETERS } from './root-logger';
 
-/** What the request line says about the request; pino redacts its credentials (root-logger.ts). */
+const SECRET_IN_URL = new RegExp(`([?&](?:${SECRET_QUERY_PARAMETERS.join('|')})=)[^&#]*`, 'gi');
+const SECRET_NAMES = new Set(SECRET_QUERY_PARAMETERS);
+
+/** The query with the values of secret-looking parameters (any case) replaced; the same object when there is none. */
+function redactQuery(query: unknown): unknown {
+  if (query === null || typeof query !== 'object') return query;
+  const names = Object.keys(query);
+  if (!names.some((name) => SECRET_NAMES.has(name.toLowerCase()))) return query;
+  return Object.fromEntries(
+    names.map((name) => [name, SECRET_NAMES.has(name.toLowerCase()) ? '[redacted]' : (query as Record<string, unknown>)[name]]),
+  );
+}
+
+/** What the request line says about the request; pino redacts its credentials (root-logger.ts), the URL's here. */
 function requestFields(request: FastifyRequest) {
   return {
     id: request.id,
     method: request.method,
-    url: request.url,
-    query: request.query,
+    url: request.url.includes('?') ? request.url.replace(SECRET_IN_URL, '$1[redacted]') : request.url,
+    query: redactQuery(request.query),
     headers: request.headers,
     remoteAddress: request.socket.remoteAddress,
     remotePort: request.socket.remotePort,

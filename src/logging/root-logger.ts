@@ -1,8 +1,16 @@
 import pino, { DestinationStream, Logger } from 'pino';
 import { LogLevel } from '../config/config';
 
-/** Headers that carry credentials: their values never reach a log line. */
-export const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["proxy-authorization"]'];
+/** Query parameters a key is sometimes sent in by mistake (the API takes it only as a Bearer header). */
+export const SECRET_QUERY_PARAMETERS = ['api_key', 'apikey', 'token', 'key'];
+
+/** Headers that carry credentials: their values never reach a log line (query parameters: request-log.ts). */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["proxy-authorization"]',
+  'req.headers["x-api-key"]',
+];
 
 /**
  * The one pino logger of a process: JSON lines on stdout (or `destination`), ISO timestamps,
