@@ -1,4 +1,5 @@
 import { ScratchDatabase } from '../src/database/scratch-database';
+import { EmbeddedServerProcess } from './support/embedded-server-process';
 import { meteredSubscription } from './support/fixtures';
 import { postJson, send } from './support/http';
 import { parsePrometheusText, sampleValue } from './support/prometheus-text';
@@ -90,6 +91,32 @@ describe('graceful shutdown (SIGTERM to the built server)', () => {
     const steps = lines.map((line) => line.msg).filter((msg: string) => /^(signal=|draining|drained|buffered counts flushed|shut down)/.test(msg));
     expect(steps.map((msg: string) => msg.split(/[ =]/)[0])).toEqual(['signal', 'draining', 'drained', 'buffered', 'shut']);
     expect(lines.filter((line) => line.msg === 'request completed' && line.req.url === '/v1/usage/batch')).toHaveLength(REQUESTS);
+  });
+
+  it('exits 1 and says so when the database is unreachable at SIGTERM; the next start retires it, nothing lost', async () => {
+    const database = await EmbeddedServerProcess.inTempDir('tally-shutdown-');
+    await database.start();
+    try {
+      const env = { USAGE_FLUSH_INTERVAL_MS: '3600000', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '20000' };
+      const first = await startServer({ databaseUrl: database.url, env });
+      const m = await meteredSubscription(first.baseUrl, { strategy: 'buffered', limit: 100 });
+      for (let i = 0; i < 5; i++) {
+        expect((await postJson(first.baseUrl, '/v1/usage', { subscriptionId: m.subscriptionId, feature: m.feature })).status).toBe(201);
+      }
+      await database.stop();
+      first.kill('SIGTERM');
+      expect(await first.waitForExit(25_000)).toEqual({ code: 1, signal: null });
+      expect(first.output()).toContain('buffered counts NOT flushed and leases NOT returned');
+      expect(first.output()).not.toContain('buffered counts flushed, leases returned');
+
+      // The next instance finds the first one dead and flushes its events from the ledger.
+      await database.start();
+      const second = await startServer({ databaseUrl: database.url, env });
+      expect(await totals(database.url, m.subscriptionId)).toMatchObject({ used: 5, reserved: 0, events: 5, quantity: 5 });
+      expect((await second.stop()).code).toBe(0);
+    } finally {
+      await database.remove();
+    }
   });
 
   it('exits 1 when the shutdown takes longer than SHUTDOWN_TIMEOUT_MS', async () => {

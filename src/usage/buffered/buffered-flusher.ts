@@ -47,13 +47,28 @@ export class BufferedFlusher implements OnApplicationBootstrap, BeforeApplicatio
     this.scheduler.addInterval(FLUSH_INTERVAL, timer);
   }
 
-  /** Graceful shutdown: refuse new events, write the queued ones, flush, return leases. */
+  /**
+   * Graceful shutdown: refuse new events, write the queued ones, flush, return leases. When that
+   * cannot be done (the database unreachable, the instance's liveness connection lost), it says so
+   * and fails, so that the process exits 1: the next instance to start retires this one from the
+   * ledger, and nothing committed is lost.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     if (this.scheduler.doesExist('interval', FLUSH_INTERVAL)) this.scheduler.deleteInterval(FLUSH_INTERVAL);
     await this.batcher.drain();
     await this.flushing;
-    await this.instance.unregister();
+    const notDone = 'buffered counts NOT flushed and leases NOT returned; the next instance to start retires this one (nothing committed is lost)';
+    if (this.instance.id === undefined) {
+      this.logger.error(`${notDone}: the instance had lost its database connection`);
+      throw new Error('buffered shutdown incomplete: the instance had lost its database connection');
+    }
+    try {
+      await this.instance.unregister();
+    } catch (error) {
+      this.logger.error(`${notDone}: ${(error as Error).message}`);
+      throw error;
+    }
     this.logger.log('buffered counts flushed, leases returned');
   }
 

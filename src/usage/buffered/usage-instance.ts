@@ -81,8 +81,12 @@ export class UsageInstance {
     const client = this.client;
     this.current = undefined;
     this.client = undefined;
-    if (id) await this.retire(id);
-    await client?.end().catch(() => undefined);
+    try {
+      if (id) await this.retire(id);
+    } finally {
+      // Its liveness lock goes with the session: if retiring failed, the next instance retires it.
+      await client?.end().catch(() => undefined);
+    }
   }
 
   /** Ends instance `id` in one transaction (BufferedUsageRepository.retire); false when another got there first. */
