@@ -13,6 +13,7 @@ import { CountResult, UsageStrategy } from './usage-strategy';
 
 /** Resubmissions after a lease was taken back, before answering 503. */
 const MAX_LEASE_RETRIES = 20;
+const LEASE_LOST = Symbol('lease lost');
 
 /**
  * Counts in memory, durably. Each event is written to the ledger by a group-committed batch
@@ -82,9 +83,27 @@ export class BufferedStrategy implements UsageStrategy {
 
   /** An event whose quota is reserved, written by the next ledger batch; retried one by one if its lease was taken back. */
   private async write(event: UsageEvent, counter: LocalCounter, quantity: bigint): Promise<CountResult> {
+    const result = await this.submit(event, counter, quantity, () => undefined);
+    if (result !== LEASE_LOST) return result;
+    return this.countOne(event, () => undefined).catch((error) => (error instanceof Refused ? error.refusal : Promise.reject(error)));
+  }
+
+  /**
+   * Hands an event whose quota is reserved to the ledger batcher and waits for its batch: the
+   * result, or LEASE_LOST when another instance took the lease back meanwhile (reserve again).
+   * The reservation ends either way: spent on commit (the batcher), given back here otherwise.
+   */
+  private async submit(
+    event: UsageEvent,
+    counter: LocalCounter,
+    quantity: bigint,
+    handedOver: () => void,
+  ): Promise<CountResult | typeof LEASE_LOST> {
     let outcome;
     try {
-      outcome = await this.batcher.submit({ event, counter, quantity });
+      const submitted = this.batcher.submit({ event, counter, quantity });
+      handedOver();
+      outcome = await submitted;
     } catch (error) {
       counter.inFlight -= quantity;
       throw error;
@@ -93,9 +112,9 @@ export class BufferedStrategy implements UsageStrategy {
       return { kind: 'accepted', used: outcome.usedAfter.toString(), limit: counter.limit?.toString() ?? null };
     }
     counter.inFlight -= quantity;
-    if (outcome.kind === 'closed' || outcome.kind === 'ended') return Refused.closed(counter, outcome.kind).refusal;
     if (outcome.kind === 'duplicate') return { kind: 'duplicate' };
-    return this.countOne(event, () => undefined).catch((error) => (error instanceof Refused ? error.refusal : Promise.reject(error)));
+    if (outcome.kind === 'closed' || outcome.kind === 'ended') return Refused.closed(counter, outcome.kind).refusal;
+    return LEASE_LOST;
   }
 
   /** Keeps the ledger batch open while a batch request hands its events over (see LedgerBatcher.cork). */
@@ -150,22 +169,9 @@ export class BufferedStrategy implements UsageStrategy {
       } else {
         counter.inFlight += quantity;
       }
-      let outcome;
-      try {
-        const submitted = this.batcher.submit({ event, counter, quantity });
-        handedOver();
-        outcome = await submitted;
-      } catch (error) {
-        counter.inFlight -= quantity;
-        throw error;
-      }
-      if (outcome.kind === 'accepted') {
-        return { kind: 'accepted', used: outcome.usedAfter.toString(), limit: counter.limit?.toString() ?? null };
-      }
-      counter.inFlight -= quantity;
-      if (outcome.kind === 'duplicate') return { kind: 'duplicate' };
-      if (outcome.kind === 'closed' || outcome.kind === 'ended') throw Refused.closed(counter, outcome.kind);
-      // lease_lost: the batcher has re-read the lease; reserve again (and ask for more if needed).
+      const result = await this.submit(event, counter, quantity, handedOver);
+      if (result !== LEASE_LOST) return result;
+      // The batcher has re-read the lease; reserve again (and ask for more if needed).
     }
     throw unavailable();
   }
