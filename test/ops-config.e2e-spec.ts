@@ -66,6 +66,7 @@ describe('configuration', () => {
       apiKeys: [],
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
+      requestTimeoutMs: 5000,
       billingRollupCron: '*/5 * * * *',
       billingGracePeriodMs: 0,
     });
@@ -74,6 +75,7 @@ describe('configuration', () => {
         API_KEYS: ' key-one-0123456789abc , key-two-0123456789abc ',
         LOG_LEVEL: 'WARN',
         SHUTDOWN_TIMEOUT_MS: '2500',
+        REQUEST_TIMEOUT_MS: '1500',
         HOST: '::1',
         BILLING_ROLLUP_CRON: 'off',
         BILLING_GRACE_PERIOD: 'PT15M',
@@ -82,6 +84,7 @@ describe('configuration', () => {
       apiKeys: ['key-one-0123456789abc', 'key-two-0123456789abc'],
       logLevel: 'warn',
       shutdownTimeoutMs: 2500,
+      requestTimeoutMs: 1500,
       host: '::1',
       billingRollupCron: null,
       billingGracePeriodMs: 15 * 60_000,

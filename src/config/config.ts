@@ -35,6 +35,11 @@ export interface EnvConfig {
   logLevel: LogLevel;
   /** SIGTERM to exit: drain requests, flush, close; past this the process exits 1. */
   shutdownTimeoutMs: number;
+  /**
+   * The longest a request waits, whatever the database does: statements, lock waits and pool
+   * waits are bounded by it, and past it the answer is 503 unavailable.
+   */
+  requestTimeoutMs: number;
 }
 
 /**
@@ -160,5 +165,6 @@ export function loadConfig(env: Env = process.env): EnvConfig {
     apiKeys: apiKeys(env, 'API_KEYS'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 5000, 100, 600_000),
   };
 }

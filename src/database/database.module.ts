@@ -7,7 +7,11 @@ import { migrate } from './migrate';
 
 @Module({})
 export class DatabaseModule {
-  /** The pool, migrated before anything can use it; the migration lock's session is made from the same config. */
+  /**
+   * The pool, migrated before anything can use it; the migration lock's session is made from the
+   * same config. Migrations run on a connection of their own without the request deadline: a
+   * migration may rightly take longer than any request.
+   */
   static forRoot(config: TallyConfig): DynamicModule {
     return {
       module: DatabaseModule,
@@ -15,9 +19,13 @@ export class DatabaseModule {
         TypeOrmModule.forRootAsync({
           useFactory: () => dataSourceOptions(config),
           dataSourceFactory: async (options) => {
-            const dataSource = await new DataSource(options!).initialize();
-            await migrate(dataSource, config);
-            return dataSource;
+            const migrating = await new DataSource(dataSourceOptions({ databaseUrl: config.databaseUrl, dbPoolSize: 1 })).initialize();
+            try {
+              await migrate(migrating, config);
+            } finally {
+              await migrating.destroy();
+            }
+            return new DataSource(options!).initialize();
           },
         }),
       ],

@@ -4,6 +4,9 @@ import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndica
 import { ErrorCode, TallyError } from '../common/errors/tally.error';
 import { ReadinessIndicators } from './readiness.indicators';
 
+/** Each database check of the readiness probe answers within this, reachable or not. */
+const PROBE_TIMEOUT_MS = 1000;
+
 @ApiTags('operations')
 @Controller('health')
 export class HealthController {
@@ -36,8 +39,8 @@ export class HealthController {
     try {
       const result = await this.health.check([
         () => this.readiness.shutdown(),
-        () => this.database.pingCheck('database', { timeout: 1000 }),
-        () => this.readiness.migrations(),
+        () => this.database.pingCheck('database', { timeout: PROBE_TIMEOUT_MS }),
+        () => this.readiness.migrations(PROBE_TIMEOUT_MS),
         () => this.readiness.bufferedMetering(),
       ]);
       this.changed(true, result);

@@ -21,18 +21,26 @@ export class ReadinessIndicators {
     return this.drain.isDraining ? check.down({ message: 'draining for shutdown' }) : check.up();
   }
 
-  /** Every migration this build knows of is recorded as applied (they run at start-up). */
-  async migrations(): Promise<HealthIndicatorResult> {
+  /**
+   * Every migration this build knows of is recorded as applied (they run at start-up). Bounded
+   * like the ping: a probe that hangs on an unreachable database tells the load balancer nothing.
+   */
+  async migrations(timeoutMs: number): Promise<HealthIndicatorResult> {
     const check = this.indicators.check('migrations');
+    let timer: NodeJS.Timeout | undefined;
     try {
       const table = this.db.options.migrationsTableName ?? 'migrations';
-      const applied = new Set<string>(
-        (await this.db.query(`SELECT name FROM "${table}"`)).map((row: { name: string }) => row.name),
-      );
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      const rows: { name: string }[] = await Promise.race([this.db.query(`SELECT name FROM "${table}"`), timedOut]);
+      const applied = new Set<string>(rows.map((row) => row.name));
       const pending = this.db.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !applied.has(name));
       return pending.length === 0 ? check.up({ applied: applied.size }) : check.down({ pending });
     } catch (error) {
       return check.down({ message: (error as Error).message });
+    } finally {
+      clearTimeout(timer);
     }
   }
 

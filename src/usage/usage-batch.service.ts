@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { databaseUnavailable, isDatabaseUnavailable } from '../common/errors/database-unavailable';
 import { TallyError } from '../common/errors/tally.error';
 import { UsageMetrics } from '../metrics/usage.metrics';
 import { counterKey } from './counters/counter-key';
@@ -16,8 +17,13 @@ interface Counted {
   event: UsageEvent;
 }
 
-/** A refusal as the event's result; anything that is not a TallyError is Tally's own failure and fails the request. */
+/**
+ * A refusal as the event's result. The database failing under an event is that event's
+ * `unavailable` (the events of the batch already committed stay accepted); anything else that is
+ * not a TallyError is Tally's own failure and fails the request.
+ */
 function refusal(index: number, error: unknown): BatchResultResponse {
+  if (isDatabaseUnavailable(error)) error = databaseUnavailable();
   if (!(error instanceof TallyError)) throw error;
   return { index, status: error.code, message: error.message, ...error.details };
 }
@@ -39,6 +45,8 @@ export class UsageBatchService {
 
   async recordBatch(events: unknown[]): Promise<{ results: BatchResultResponse[] }> {
     const results: BatchResultResponse[] = new Array(events.length);
+    // One request, one deadline for all of its events.
+    const now = Date.now();
     let round: Counted[] = [];
     for (const [index, raw] of events.entries()) {
       const checked = validateUsageEvent(raw);
@@ -48,7 +56,7 @@ export class UsageBatchService {
         continue;
       }
       try {
-        round.push({ index, event: await this.resolver.resolve(checked.dto) });
+        round.push({ index, event: await this.resolver.resolve(checked.dto, now) });
       } catch (error) {
         results[index] = refusal(index, error);
       }

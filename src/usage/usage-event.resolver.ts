@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Period, periodAt } from '../catalog/subscriptions/billing-period';
 import { FeaturesService } from '../catalog/features/features.service';
 import { SubscriptionTerms, SubscriptionsService } from '../catalog/subscriptions/subscriptions.service';
 import { Strategy } from '../catalog/features/feature.entity';
 import { notFound } from '../common/errors/tally.error';
+import { TallyConfig } from '../config/config';
+import { TALLY_CONFIG } from '../config/config.module';
 import { invalidField, timestampField } from '../common/validation';
 import { UsageCountersRepository } from './counters/usage-counters.repository';
 import { RecordUsageDto } from './dto/record-usage.dto';
@@ -39,9 +41,13 @@ export class UsageEventResolver {
     private readonly featuresService: FeaturesService,
     private readonly subscriptions: SubscriptionsService,
     private readonly counters: UsageCountersRepository,
+    @Inject(TALLY_CONFIG) private readonly config: TallyConfig,
   ) {}
 
-  /** The event, or the 400/404/409 that says why there is none. */
+  /**
+   * The event, or the 400/404/409 that says why there is none. `now`: when the request carrying
+   * it arrived (its deadline counts from then).
+   */
   async resolve(dto: RecordUsageDto, now = Date.now()): Promise<UsageEvent> {
     const occurredAt = dto.occurredAt === undefined ? new Date(now) : timestampField('occurredAt', dto.occurredAt);
     // Usage from the future would open a later period's counter with today's plan before an
@@ -72,6 +78,7 @@ export class UsageEventResolver {
       quantity: String(dto.quantity ?? 1),
       idempotencyKey: dto.idempotencyKey ?? null,
       occurredAt,
+      deadline: now + this.config.requestTimeoutMs,
     };
     if (!(await this.counters.ensure(event))) {
       throw notFound(`feature '${feature.key}' in the plan of subscription '${terms.id}'`);

@@ -11,4 +11,9 @@ export interface UsageEvent extends CounterRef {
   quantity: string;
   idempotencyKey: string | null;
   occurredAt: Date;
+  /**
+   * Epoch ms at which the request carrying the event is answered 503 if it has not been yet
+   * (REQUEST_TIMEOUT_MS after it was resolved): an event still queued then is not counted.
+   */
+  deadline: number;
 }

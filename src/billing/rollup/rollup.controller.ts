@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
 import { invalidField, timestampField } from '../../common/validation';
+import { NoDeadline } from '../../lifecycle/request-deadline';
 import { ApiErrors, ApiV1, BODY_ERRORS } from '../../openapi/api-errors.decorator';
 import { BillingRollupService } from './billing-rollup.service';
 import { RunRollupDto } from './dto/run-rollup.dto';
@@ -16,6 +17,7 @@ export class RollupController {
    * run (the schedule, or another instance) held the lock and is doing the same work.
    */
   @Post('rollups')
+  @NoDeadline()
   @HttpCode(200)
   @ApiOkResponse({ type: RollupResultResponse })
   @ApiErrors(...BODY_ERRORS)

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { FastifyReply } from 'fastify';
 import { ErrorCode, TallyError } from './tally.error';
 import { ErrorBodyResponse } from './error-body.response';
+import { databaseUnavailable, isDatabaseUnavailable } from './database-unavailable';
 
 export function statusOf(code: ErrorCode): number {
   switch (code) {
@@ -102,6 +103,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     // Fastify's own errors (malformed JSON, wrong content type, body too large) carry a statusCode.
     const status = (exception as any)?.statusCode;
+    // Only the static files of /docs refuse with 403 (a `..` or a dotfile in the path): there is no such document.
+    if (status === 403) {
+      return { body: { statusCode: 404, code: ErrorCode.NotFound, message: 'no such path' }, headers: {} };
+    }
     if (typeof status === 'number' && status >= 400 && status < 500) {
       const message =
         status === 415

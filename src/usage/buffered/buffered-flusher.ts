@@ -59,11 +59,14 @@ export class BufferedFlusher implements OnApplicationBootstrap, BeforeApplicatio
     await this.batcher.drain();
     await this.flushing;
     const notDone = 'buffered counts NOT flushed and leases NOT returned; the next instance to start retires this one (nothing committed is lost)';
-    if (this.instance.id === undefined) {
-      this.logger.error(`${notDone}: the instance had lost its database connection`);
-      throw new Error('buffered shutdown incomplete: the instance had lost its database connection');
-    }
     try {
+      if (this.instance.id === undefined) {
+        // The liveness connection was lost: what this process had not flushed is in the ledger
+        // under its old instance, whose lock is free now. Registering anew lets it retire that
+        // instance itself, like any dead one, instead of leaving it to the next start.
+        await this.instance.register();
+        await this.instance.retireDead();
+      }
       await this.instance.unregister();
     } catch (error) {
       this.logger.error(`${notDone}: ${(error as Error).message}`);

@@ -7,6 +7,7 @@ import { TallyConfig } from '../../config/config';
 import { BufferedMetrics } from '../../metrics/buffered.metrics';
 import { BufferedUsageRepository } from './buffered-usage.repository';
 import { counterKey } from '../counters/counter-key';
+import { deadlineExceeded } from '../../lifecycle/request-deadline';
 import { unavailable } from '../usage.errors';
 import { PendingEvent } from './local-counter';
 import { UsageInstance } from './usage-instance';
@@ -118,6 +119,7 @@ export class LedgerBatcher {
   private start(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.dropExpired();
     if (this.running.size >= MAX_BATCHES_IN_FLIGHT || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.config.usageBatchMaxEvents);
     this.writing += batch.length;
@@ -130,6 +132,18 @@ export class LedgerBatcher {
     this.running.add(written);
     // Room for another batch: let the ones queuing meanwhile go too, after the usual wait.
     this.schedule();
+  }
+
+  /**
+   * Events whose request was answered 503 at its deadline while they queued (the database slow
+   * or gone) are not written: the client was told they were not counted.
+   */
+  private dropExpired(): void {
+    const now = Date.now();
+    if (!this.queue.some((w) => w.item.event.deadline < now)) return;
+    const expired = this.queue.filter((w) => w.item.event.deadline < now);
+    this.queue = this.queue.filter((w) => w.item.event.deadline >= now);
+    for (const w of expired) w.reject(deadlineExceeded());
   }
 
   private async write(batch: Waiting[]): Promise<void> {

@@ -1,5 +1,7 @@
 interface Waiting<E, R> {
   events: E[];
+  /** Epoch ms past which the request behind these events has been answered without them. */
+  deadline: number;
   resolve: (results: R[]) => void;
   reject: (error: unknown) => void;
 }
@@ -19,14 +21,19 @@ export class CounterQueue<E, R> {
 
   constructor(
     private readonly countTogether: (events: E[]) => Promise<R[]>,
+    /** Why events whose deadline passed while they waited were not counted. */
+    private readonly expired: () => Error,
     /** The most events one transaction carries (a request is never split). */
     private readonly maxEvents = 1000,
   ) {}
 
-  /** The results of `events`, one each in order, once the transaction that counted them committed. */
-  submit(key: string, events: E[]): Promise<R[]> {
+  /**
+   * The results of `events`, one each in order, once the transaction that counted them committed.
+   * Events still waiting at `deadline` are not started: they fail with the `expired` error.
+   */
+  submit(key: string, events: E[], deadline = Infinity): Promise<R[]> {
     return new Promise((resolve, reject) => {
-      const waiting = { events, resolve, reject };
+      const waiting = { events, deadline, resolve, reject };
       const queue = this.queues.get(key);
       if (queue) {
         queue.push(waiting);
@@ -40,6 +47,8 @@ export class CounterQueue<E, R> {
   private async drain(key: string): Promise<void> {
     const queue = this.queues.get(key)!;
     while (queue.length > 0) {
+      this.dropExpired(queue);
+      if (queue.length === 0) break;
       const taken = [queue.shift()!];
       let size = taken[0].events.length;
       while (queue.length > 0 && size + queue[0].events.length <= this.maxEvents) {
@@ -58,5 +67,13 @@ export class CounterQueue<E, R> {
       }
     }
     this.queues.delete(key);
+  }
+
+  /** Their requests were answered 503 at the deadline: counting them now would count what the client was told failed. */
+  private dropExpired(queue: Waiting<E, R>[]): void {
+    const now = Date.now();
+    for (let i = queue.length - 1; i >= 0; i--) {
+      if (queue[i].deadline < now) queue.splice(i, 1)[0].reject(this.expired());
+    }
   }
 }

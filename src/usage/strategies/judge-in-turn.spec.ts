@@ -21,6 +21,7 @@ const event = (quantity: number, idempotencyKey: string | null = null): UsageEve
   quantity: String(quantity),
   idempotencyKey,
   occurredAt: now,
+  deadline: Infinity,
 });
 const summary = (results: ReturnType<typeof judgeInTurn>['results']) =>
   results.map((r) => (r.kind === 'accepted' ? `+${r.used}` : r.kind === 'refused' ? `${r.reason}@${r.used}` : 'dup'));

@@ -1,5 +1,6 @@
 import { CounterRef, counterKey } from '../counters/counter-key';
 import { UsageEvent } from '../usage-event';
+import { deadlineExceeded } from '../../lifecycle/request-deadline';
 import { CounterQueue } from './counter-queue';
 import { CountResult, UsageStrategy } from './usage-strategy';
 
@@ -10,10 +11,11 @@ import { CountResult, UsageStrategy } from './usage-strategy';
  * one before it ran. Each strategy says how one such transaction counts.
  */
 export abstract class StrictStrategy implements UsageStrategy {
-  private readonly queue = new CounterQueue<UsageEvent, CountResult>((events) => this.countTogether(events));
+  private readonly queue = new CounterQueue<UsageEvent, CountResult>((events) => this.countTogether(events), deadlineExceeded);
 
+  /** The events of one request (one deadline). */
   count(events: UsageEvent[]): Promise<CountResult[]> {
-    return this.queue.submit(counterKey(events[0]), events);
+    return this.queue.submit(counterKey(events[0]), events, events[0].deadline);
   }
 
   unflushed(_counter: CounterRef): bigint {
