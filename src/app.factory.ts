@@ -1,8 +1,11 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { FastifyServerOptions } from 'fastify';
 import { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module';
+import { parseJsonBodiesStrictly } from './common/http/json-body';
+import { HTTP_SERVER_OPTIONS, answerBeforeRouting, clientErrorHandler, frameworkErrors } from './common/http/pre-routing-errors';
 import { createValidationPipe } from './common/validation';
 import { TallyConfig } from './config/config';
 import { EarlyLogger } from './logging/early-logger';
@@ -57,7 +60,11 @@ export async function createApp(config: TallyConfig, options: AppOptions | false
       // While closing, Fastify would answer new requests 503 in its own body shape; the drain
       // hook (lifecycle/drain.service.ts) answers them instead, in the contract's error body.
       return503OnClosing: false,
-    }),
+      // Answers given before routing, in the contract's error body (common/http/pre-routing-errors.ts).
+      clientErrorHandler,
+      frameworkErrors,
+      http: HTTP_SERVER_OPTIONS,
+    } as FastifyServerOptions),
     // bodyParser: false keeps Nest from adding its application/x-www-form-urlencoded parser.
     { logger: quiet ? false : new EarlyLogger(root), bodyParser: false },
   );
@@ -65,6 +72,7 @@ export async function createApp(config: TallyConfig, options: AppOptions | false
   // First of Tally's hooks, so that every answer carries X-Request-Id, the early ones too (the
   // API key check, auth/api-key.hook.ts, and the drain are added during app.init()).
   logRequests(fastify, root);
+  answerBeforeRouting(fastify);
   const routes: ServedRoute[] = [];
   routeTables.set(app, routes);
   fastify.addHook('onRoute', (route) => {
@@ -75,6 +83,7 @@ export async function createApp(config: TallyConfig, options: AppOptions | false
   // body (what `curl -d` sends by default) was counted as usage, and a text body failed validation
   // with messages about every field instead of naming the real problem: both are now 415.
   fastify.removeContentTypeParser(['text/plain']);
+  parseJsonBodiesStrictly(fastify);
   configureApp(app);
   setupOpenApi(app);
   await app.init();

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { Metered, meteredSubscription, unique } from './support/fixtures';
+import { oneChunk, rawRequest } from './support/raw-http';
 import { TestApp, createTestApp } from './support/test-app';
 import { databaseTotals, sql } from './support/test-database';
 
@@ -117,6 +118,10 @@ describe('bad input', () => {
     ['constructor as a field', (c) => ({ ...ok(c), constructor: 1 }), 'constructor'],
     ['hasOwnProperty as a field', (c) => ({ ...ok(c), hasOwnProperty: true }), 'hasOwnProperty'],
     ['valueOf as a field', (c) => ({ ...ok(c), valueOf: 0 }), 'valueOf'],
+    ['isPrototypeOf as a field', (c) => ({ ...ok(c), isPrototypeOf: 'x' }), 'isPrototypeOf'],
+    ['__defineGetter__ as a field', (c) => ({ ...ok(c), __defineGetter__: 'x' }), '__defineGetter__'],
+    ['prototype as a field', (c) => ({ ...ok(c), prototype: 'x' }), 'prototype'],
+    ['constructor (a string) as a field', (c) => ({ ...ok(c), constructor: 'x' }), 'constructor'],
   ];
 
   const usageCases: Case[] = [
@@ -202,6 +207,8 @@ describe('bad input', () => {
       ['strategy unknown', post(() => ({ ...good(), strategy: 'lazy' })), 400, 'validation_failed', 'strategy'],
       ['strategy a number', post(() => ({ ...good(), strategy: 1 })), 400, 'validation_failed', 'strategy'],
       ['an unknown field', post(() => ({ ...good(), unit: 'calls' })), 400, 'validation_failed', 'unit'],
+      ['toString as a field', post(() => ({ ...good(), toString: 'x' })), 400, 'validation_failed', 'toString'],
+      ['valueOf as a field', post(() => ({ ...good(), valueOf: 1 })), 400, 'validation_failed', 'valueOf'],
       ['array body', post(() => [good()]), 400, 'validation_failed', 'body'],
       ['duplicate key', post((c) => ({ key: c.m.feature, name: 'Again' })), 409, 'already_exists'],
     ];
@@ -260,6 +267,8 @@ describe('bad input', () => {
       ['a feature charged twice', post((c) => ({ ...good(c), charges: [{ feature: c.m.feature }, { feature: c.m.feature }] })), 400, 'validation_failed', 'charges[1].feature'],
       ['an unknown field', post((c) => ({ ...good(c), trial: 14 })), 400, 'validation_failed', 'trial'],
       ['an unknown field in a charge', post((c) => charge(c, { max: 5 })), 400, 'validation_failed', 'charges[0].max'],
+      ['toString in a charge', post((c) => charge(c, { toString: 'x' })), 400, 'validation_failed', 'charges[0].toString'],
+      ['constructor as a field', post((c) => ({ ...good(c), constructor: 'x' })), 400, 'validation_failed', 'constructor'],
       ['key with a slash', post((c) => ({ ...good(c), key: 'a/b' })), 400, 'validation_failed', 'key'],
       ['a charge for an unknown feature', post((c) => ({ ...good(c), charges: [{ feature: 'no-such-feature' }] })), 404, 'not_found', 'charges[0].feature'],
       ['duplicate key', post((c) => ({ ...good(c), key: c.m.planKey })), 409, 'already_exists'],
@@ -313,6 +322,9 @@ describe('bad input', () => {
       ['a field nested 4,000 objects deep', post(() => ({ ...good(), extra: JSON.parse('{"a":'.repeat(4000) + '1' + '}'.repeat(4000)) })), 400, 'validation_failed', 'extra'],
       ['email a number', post(() => ({ ...good(), email: 5 })), 400, 'validation_failed', 'email'],
       ['an unknown field', post(() => ({ ...good(), plan: 'pro' })), 400, 'validation_failed', 'plan'],
+      ['hasOwnProperty as a field', post(() => ({ ...good(), hasOwnProperty: 'x' })), 400, 'validation_failed', 'hasOwnProperty'],
+      ['__defineGetter__ as a field', post(() => ({ ...good(), __defineGetter__: 'x' })), 400, 'validation_failed', '__defineGetter__'],
+      ['prototype as a field', post(() => ({ ...good(), prototype: 'x' })), 400, 'validation_failed', 'prototype'],
       ['duplicate externalId', post((c) => ({ externalId: c.m.customerExternalId, name: 'Again' })), 409, 'already_exists'],
     ];
     it.each(cases)('%s', check);
@@ -334,12 +346,72 @@ describe('bad input', () => {
       ['startAt a number', post((c) => ({ ...good(c), startAt: 1735689600000 })), 400, 'validation_failed', 'startAt'],
       ['startAt empty', post((c) => ({ ...good(c), startAt: '' })), 400, 'validation_failed', 'startAt'],
       ['an unknown field', post((c) => ({ ...good(c), quantity: 3 })), 400, 'validation_failed', 'quantity'],
+      ['isPrototypeOf as a field', post((c) => ({ ...good(c), isPrototypeOf: 'x' })), 400, 'validation_failed', 'isPrototypeOf'],
       ['unknown customer', post((c) => ({ ...good(c), customerExternalId: 'no-such-customer' })), 404, 'not_found'],
       ['unknown plan', post((c) => ({ ...good(c), planKey: 'no-such-plan' })), 404, 'not_found'],
     ];
     it.each(cases)('%s', check);
     it.each([UNKNOWN_UUID, 'abc'])('GET of subscription %s is 404', async (id) => {
       expectError(await ctx.t.http().get(`/v1/subscriptions/${id}`), 404, 'not_found');
+    });
+  });
+
+  /**
+   * What Node's HTTP parser or Fastify's router refuse before any route sees the request: answered
+   * in the contract's error body all the same. Sent byte for byte (rawRequest).
+   */
+  describe('before routing', () => {
+    const request = (head: string) => `${head}\r\nConnection: close\r\n\r\n`;
+    const usageHead = 'POST /v1/usage HTTP/1.1\r\nHost: t\r\nContent-Type: application/json';
+    type RawCase = [string, (c: Ctx) => (string | Buffer)[], number, string];
+    const cases: RawCase[] = [
+      ['a bad chunk size', () => [`${usageHead}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`], 400, 'validation_failed'],
+      ['Content-Length with Transfer-Encoding', () => [`${usageHead}\r\nContent-Length: 7\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n`], 400, 'validation_failed'],
+      ['two Content-Lengths', () => [`${usageHead}\r\nContent-Length: 2\r\nContent-Length: 3\r\nConnection: close\r\n\r\n{}`], 400, 'validation_failed'],
+      ['a negative Content-Length', () => [request(`${usageHead}\r\nContent-Length: -1`)], 400, 'validation_failed'],
+      ['an unknown method', () => [request('BREW /v1/features HTTP/1.1\r\nHost: t')], 400, 'validation_failed'],
+      ['a header name with a space', () => [request('GET /v1/features/x HTTP/1.1\r\nHost: t\r\nBad Header: 1')], 400, 'validation_failed'],
+      ['a NUL in a header', () => [request('GET /v1/features/x HTTP/1.1\r\nHost: t\r\nX-A: a\u0000b')], 400, 'validation_failed'],
+      ['bare LF line ends', () => ['GET /v1/features/x HTTP/1.1\nHost: t\nConnection: close\n\n'], 400, 'validation_failed'],
+      ['non-ASCII in the URL', () => [request('GET /v1/f\u00e9atures/x HTTP/1.1\r\nHost: t')], 400, 'validation_failed'],
+      ['headers over 16 KB', () => [request(`GET /v1/features/x HTTP/1.1\r\nHost: t\r\nX-Big: ${'a'.repeat(20_000)}`)], 431, 'validation_failed'],
+      ['no Host', () => [request('GET /v1/features/x HTTP/1.1')], 400, 'validation_failed'],
+      ['Expect: bogus', () => [`${usageHead}\r\nExpect: bogus\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`], 417, 'validation_failed'],
+      ['%ff in the path', () => [request('GET /v1/features/%ff HTTP/1.1\r\nHost: t')], 400, 'validation_failed'],
+      ['%zz in the path', () => [request('GET /v1/features/%zz HTTP/1.1\r\nHost: t')], 400, 'validation_failed'],
+      ['an overlong UTF-8 slash (%c0%af) in the path', () => [request('GET /v1/%c0%af HTTP/1.1\r\nHost: t')], 400, 'validation_failed'],
+      ['a path parameter over 100 characters', () => [request(`GET /v1/features/${'a'.repeat(600)} HTTP/1.1\r\nHost: t`)], 414, 'validation_failed'],
+      ['/docs/../v1/invoices', () => [request('GET /docs/../v1/invoices HTTP/1.1\r\nHost: t')], 404, 'not_found'],
+    ];
+    // Invalid UTF-8 in a chunked body: decoded leniently, three different keys were one (U+FFFD).
+    for (const [name, byte] of [['\\xff', 0xff], ['\\xfe', 0xfe], ['\\x80', 0x80]] as const) {
+      cases.push([
+        `chunked body with ${name} in idempotencyKey`,
+        (c) => [
+          `${usageHead}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`,
+          oneChunk(
+            Buffer.concat([
+              Buffer.from(`{"subscriptionId":"${c.m.subscriptionId}","feature":"${c.m.feature}","idempotencyKey":"A`),
+              Buffer.from([byte]),
+              Buffer.from('B"}'),
+            ]),
+          ),
+        ],
+        400,
+        'validation_failed',
+      ]);
+    }
+    it.each(cases)('%s', async (_, parts, status, code) => {
+      const res = await rawRequest(ctx.t.baseUrl, ...parts(ctx));
+      expect({ status: res.status, body: res.body }).toEqual({
+        status,
+        body: { statusCode: status, code, message: expect.any(String) },
+      });
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+    });
+    it('names UTF-8 when a body is not valid UTF-8', async () => {
+      const res = await rawRequest(ctx.t.baseUrl, ...cases[cases.length - 1][1](ctx));
+      expect(res.body.message).toMatch(/UTF-8/);
     });
   });
 

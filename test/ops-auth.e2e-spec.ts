@@ -1,6 +1,7 @@
 import { servedRoutes } from '../src/app.factory';
 import { captureLogs } from './support/capture-logs';
 import { TestApp, createTestApp } from './support/test-app';
+import { rawRequest } from './support/raw-http';
 
 const KEY = 'tally-test-key-7f3a9c2e1b';
 const OTHER_KEY = 'tally-other-key-0d4e8b6a5c';
@@ -84,6 +85,20 @@ describe('API keys', () => {
     for (const path of ['/%761/features/auth-feature', '/v%31/features/auth-feature', '/%76%31/usage']) {
       const res = await t.http().get(path);
       expect({ path, status: res.status, code: res.body.code }).toEqual({ path, status: 401, code: 'unauthorized' });
+    }
+    // Absolute-form request lines, and bodies the parser would refuse (415, 400, 413): the key
+    // check comes first, on the path as routed.
+    const target = new URL(t.baseUrl).host;
+    for (const [line, type, body] of [
+      [`POST http://${target}/v1/usage`, 'text/plain', '{}'],
+      [`POST http://${target}/%761/usage`, 'application/json', '{"broken'],
+      ['POST /v%31/usage', 'application/json', 'x'.repeat(2 * 1024 * 1024)],
+    ]) {
+      const res = await rawRequest(
+        t.baseUrl,
+        `${line} HTTP/1.1\r\nHost: ${target}\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      expect({ line, status: res.status, code: res.body?.code }).toEqual({ line, status: 401, code: 'unauthorized' });
     }
   });
 

@@ -1,4 +1,5 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
 import { ErrorCode, TallyError } from './errors/tally.error';
 import { schemaOf } from './object-schema';
 import { stringProblem } from './text';
@@ -41,6 +42,9 @@ export function timestampField(field: string, text: string, { withTime = false }
   return date;
 }
 
+/** No DTO declares them; an own property so named is an unknown field like any other. */
+const STRIPPED_KEYS = new Set(['constructor', 'prototype', '__proto__']);
+
 /** Deeper than this, a body is refused before any recursive code (class-transformer) sees it. */
 export const MAX_DEPTH = 32;
 
@@ -57,10 +61,44 @@ function badInput(value: unknown, path: string, depth = 0): FieldProblem | undef
   if (depth > MAX_DEPTH) return { field: path, problems: [`${path} is nested more than ${MAX_DEPTH} levels deep`] };
   for (const [key, child] of Object.entries(value)) {
     const childPath = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+    // Nest's ValidationPipe deletes these before validating, so no later check would see them.
+    if (!Array.isArray(value) && STRIPPED_KEYS.has(key)) return { field: childPath, problems: [`property ${key} should not exist`] };
     const found = badInput(child, childPath, depth + 1);
     if (found !== undefined) return found;
   }
   return undefined;
+}
+
+const declared = new WeakMap<Function, Set<string>>();
+
+/** The properties a DTO class declares (has validation rules for); empty for anything else. */
+function declaredFields(type: Function): Set<string> {
+  let fields = declared.get(type);
+  if (!fields) {
+    fields = new Set(getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).map((m) => m.propertyName));
+    declared.set(type, fields);
+  }
+  return fields;
+}
+
+/**
+ * Own properties of the body that its DTO does not declare, at any depth of nested DTOs, found by
+ * walking the body beside the DTO instance made from it. class-transformer drops a property
+ * whose name the instance already has as a method (`toString`, `hasOwnProperty`, `valueOf`…), and
+ * class-validator's whitelist finds such names on Object.prototype: both let them pass unseen.
+ */
+function unknownFields(plain: unknown, made: unknown, path: string): FieldProblem[] {
+  if (Array.isArray(plain)) {
+    return Array.isArray(made) ? plain.flatMap((item, i) => unknownFields(item, made[i], `${path}[${i}]`)) : [];
+  }
+  if (plain === null || typeof plain !== 'object' || made === null || typeof made !== 'object') return [];
+  const fields = declaredFields(made.constructor);
+  if (fields.size === 0) return [];
+  return Object.keys(plain).flatMap((key) => {
+    const field = path ? `${path}.${key}` : key;
+    if (!fields.has(key)) return [{ field, problems: [`property ${key} should not exist`] }];
+    return unknownFields((plain as Record<string, unknown>)[key], (made as Record<string, unknown>)[key], field);
+  });
 }
 
 const BODY_NOT_AN_OBJECT: FieldProblem = { field: 'body', problems: ['the request body must be a JSON object'] };
@@ -93,7 +131,10 @@ class TallyValidationPipe extends ValidationPipe {
     if (metadata.type === 'body' && value !== undefined && !isObject && this.toValidate(metadata)) {
       throw invalidField('body', 'the request body must be a JSON object');
     }
-    return super.transform(value, metadata);
+    const made = await super.transform(value, metadata);
+    const unknown = unknownFields(value, made, '');
+    if (unknown.length > 0) throw validationFailed(unknown);
+    return made;
   }
 }
 

@@ -58,21 +58,8 @@ function codeOfStatus(status: number): ErrorCode {
   }
 }
 
-/** PostgreSQL error codes that mean "the database is not there right now", not "Tally is broken". */
-const UNAVAILABLE_PG_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
-
 /** character_not_in_repertoire (a NUL in text), untranslatable_character. */
 const UNSTORABLE_TEXT_PG_CODES = new Set(['22021', '22P05']);
-
-function isDatabaseDown(error: any): boolean {
-  if (!error || typeof error !== 'object') return false;
-  if (UNAVAILABLE_PG_CODES.has(error.code)) return true;
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(error.code)) return true;
-  const message = String(error.message ?? '');
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
-    message,
-  );
-}
 
 /**
  * The one place an exception becomes an HTTP answer: `{ statusCode, code, message, ...details }`.
@@ -120,10 +107,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const message = 'text must not contain NUL (\\u0000) characters';
       return { body: { statusCode: 400, code: ErrorCode.ValidationFailed, message }, headers: {} };
     }
-    if (isDatabaseDown(exception)) {
+    if (isDatabaseUnavailable(exception)) {
       this.logger.warn(`database unavailable: ${(exception as Error).message}`);
-      const body = { statusCode: 503, code: ErrorCode.Unavailable, message: 'the database is unavailable; retry later' };
-      return { body, headers: { 'retry-after': '1' } };
+      return this.toBody(databaseUnavailable());
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return { body: { statusCode: 500, code: ErrorCode.Internal, message: 'internal error' }, headers: {} };
