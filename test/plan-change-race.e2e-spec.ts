@@ -161,7 +161,7 @@ describe('plan changes racing the counts', () => {
 
   it('a second instance with stale terms counts usage after a change on the first in the new period, every strategy', async () => {
     for (const strategy of STRATEGIES) {
-      const limit = 30;
+      const limit = 40;
       const s = await setup(strategy, limit);
       const usage = (key: string, occurredAt: number) => ({
         subscriptionId: s.subscriptionId,
@@ -177,12 +177,24 @@ describe('plan changes racing the counts', () => {
       expect(changed.status).toBe(200);
       const change = new Date(changed.body.currentPeriodStart);
 
+      // First a batch (its events are resolved again one by one), then single events at once.
+      const batched = Array.from({ length: 10 }, (_, i) => usage(`batch-${i}`, change.getTime() + (i % 2 === 0 ? -100 - i : 100 + i)));
+      const batch = await send(second.baseUrl, 'POST', '/v1/usage/batch', { events: batched });
+      expect(batch.status).toBe(200);
+      const batchAnswers: Answer[] = batch.body.results.map((r: any) => ({ status: r.status === 'accepted' ? 201 : 0, headers: {}, body: r }));
+      for (const [i, r] of batch.body.results.entries()) {
+        expect(r).toMatchObject({ index: i, status: 'accepted', periodStart: i % 2 === 1 ? change.toISOString() : expect.any(String) });
+      }
       const bodies = Array.from({ length: 40 }, (_, i) => usage(`stale-${i}`, change.getTime() + (i % 2 === 0 ? -1 - i : i)));
       const answers = await burst(second.baseUrl, '/v1/usage', bodies);
-      // 20 after the change, all within the new period's 30: none refused, none 409 period_closed.
+      // 20 after the change, with the batch's 5 within the new period's 40: none refused, none 409 period_closed.
       expect(statusCounts(answers.filter((_, i) => i % 2 === 1))).toEqual({ 201: 20 });
       for (const a of answers.filter((_, i) => i % 2 === 1)) expect(a.body.periodStart).toBe(change.toISOString());
-      const sent = [{ body: warm, answer: warmed }, ...bodies.map((body, i) => ({ body, answer: answers[i] }))];
+      const sent = [
+        { body: warm, answer: warmed },
+        ...batched.map((body, i) => ({ body, answer: batchAnswers[i] })),
+        ...bodies.map((body, i) => ({ body, answer: answers[i] })),
+      ];
       await expectExact(s, strategy, sent, change, limit);
     }
   });
