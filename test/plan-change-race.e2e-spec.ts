@@ -2,7 +2,7 @@ import { burst } from './support/concurrent';
 import { iso, unique } from './support/fixtures';
 import { Answer, send, statusCounts } from './support/http';
 import { TestApp, createTestApp } from './support/test-app';
-import { sql } from './support/test-database';
+import { connect, sql } from './support/test-database';
 import { until } from './support/until';
 
 /**
@@ -157,6 +157,54 @@ describe('plan changes racing the counts', () => {
         expect(phases).toHaveLength(2);
       }
     });
+  });
+
+  /**
+   * The optimistic strategy reads the counter without a lock and writes only if its version is
+   * unchanged. Ordered by hand: the test holds the counter row, the change (or a cancellation)
+   * queues for it first, then an event dated after the change reads the row (no end yet) and
+   * queues its write. The change commits first; the write must then find the version moved.
+   */
+  it.each(['change-plan', 'cancel'])('optimistic: a count decided before a %s "now" and written after it is not counted in the old period', async (action) => {
+    const s = await setup('optimistic', 100);
+    const ahead = iso(Date.now() + MINUTE);
+    const body = { subscriptionId: s.subscriptionId, feature: s.feature, idempotencyKey: 'decided-before', occurredAt: ahead };
+    const warm = await post('/v1/usage', { ...body, idempotencyKey: 'warm', occurredAt: iso(Date.now() - MINUTE) });
+    expect(warm.status).toBe(201);
+    const waiting = () =>
+      sql<{ query: string }>(
+        first.databaseUrl,
+        `SELECT query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+    const holder = await connect(first.databaseUrl);
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM usage_counters WHERE subscription_id = $1 FOR UPDATE', [s.subscriptionId]);
+      const changing =
+        action === 'cancel'
+          ? post(`/v1/subscriptions/${s.subscriptionId}/cancel`, { at: 'now' })
+          : post(`/v1/subscriptions/${s.subscriptionId}/change-plan`, { planKey: s.newPlan, at: 'now' });
+      await until(async () => (await waiting()).length === 1, 'the change to wait for the counter row');
+      const counting = post('/v1/usage', body);
+      await until(async () => (await waiting()).some((w) => /SET used/.test(w.query)), 'the count to wait with its decision');
+      await holder.query('ROLLBACK');
+      const [changed, counted] = await Promise.all([changing, counting]);
+      expect(changed.status).toBe(200);
+      if (action === 'cancel') {
+        expect(counted.status).toBe(409);
+      } else {
+        expect(counted.status).toBe(201);
+        expect(counted.body.periodStart).toBe(changed.body.currentPeriodStart);
+      }
+      // In the ledger once, in the new period; or, after the cancellation, not at all.
+      const rows = await sql(first.databaseUrl, `SELECT period_start FROM usage_events WHERE subscription_id = $1 AND idempotency_key = $2`, [
+        s.subscriptionId,
+        body.idempotencyKey,
+      ]);
+      expect(rows.map((r) => r.period_start.toISOString())).toEqual(action === 'cancel' ? [] : [changed.body.currentPeriodStart]);
+    } finally {
+      await holder.end();
+    }
   });
 
   it('a second instance with stale terms counts usage after a change on the first in the new period, every strategy', async () => {

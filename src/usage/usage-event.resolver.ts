@@ -62,8 +62,12 @@ export class UsageEventResolver {
    * subscription really ended, or the period's part really ended before it).
    */
   async resolveAgain(dto: RecordUsageDto, refused: UsageEvent): Promise<UsageEvent | undefined> {
-    this.forget(refused.subscriptionId);
-    const event = await this.resolveAt(dto, refused.occurredAt, true);
+    // Another refused event may have refreshed the terms already: a burst of them reads them once.
+    let event = await this.resolveAt(dto, refused.occurredAt, false);
+    if (counterKey(event) === counterKey(refused)) {
+      this.forget(refused.subscriptionId);
+      event = await this.resolveAt(dto, refused.occurredAt, true);
+    }
     return counterKey(event) === counterKey(refused) ? undefined : event;
   }
 

@@ -141,6 +141,9 @@ export class UsageCountersRepository {
     await manager.query(
       `UPDATE usage_counters
           SET ends_at = least(ends_at, $2),
+              -- The optimistic strategy decides on a read and writes only if the version is still
+              -- the one it read: a new end must move it, or a count decided before could land after.
+              version = version + 1,
               period_end = CASE WHEN $3 THEN least(period_end, $2) ELSE period_end END
         WHERE subscription_id = $1 AND closed_at IS NULL`,
       [subscriptionId, endsAt, cut],
