@@ -23,3 +23,7 @@ export const alreadyCancelled = (id: string, endsAt: Date | null, cancelledAt: D
     endsAt: endsAt?.toISOString() ?? null,
     cancelledAt: cancelledAt?.toISOString() ?? null,
   });
+
+/** 409: a plan change the subscription's state does not allow; `reason` says which rule. */
+export const planChangeRefused = (id: string, reason: string, details: Record<string, unknown> = {}) =>
+  new TallyError(ErrorCode.Conflict, `subscription '${id}': ${reason}`, details);

@@ -78,4 +78,9 @@ export class SubscriptionResponse {
   currentPeriodStart: string;
   @ApiProperty({ format: 'date-time' })
   currentPeriodEnd: string;
+  /** The plan a change at period_end moves to, from pendingPlanFrom on; null when none is pending. */
+  @ApiProperty({ type: 'string', nullable: true })
+  pendingPlanKey: string | null;
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
+  pendingPlanFrom: string | null;
 }

@@ -7,7 +7,9 @@ import { UsageStrategies } from './strategies/usage-strategies';
 import { UsageEvent } from './usage-event';
 import { validateUsageEvent } from './usage-event.validation';
 import { UsageEventResolver } from './usage-event.resolver';
-import { UsageService } from './usage.service';
+import { MAX_RESOLVES, UsageService, isEnded } from './usage.service';
+import { RecordUsageDto } from './dto/record-usage.dto';
+import { CountResult } from './strategies/usage-strategy';
 import { BatchResultResponse } from './dto/usage.responses';
 
 export type BatchStatus = 'accepted' | 'duplicate' | 'limit_exceeded' | 'invalid' | 'not_found' | string;
@@ -15,6 +17,9 @@ export type BatchStatus = 'accepted' | 'duplicate' | 'limit_exceeded' | 'invalid
 interface Counted {
   index: number;
   event: UsageEvent;
+  dto: RecordUsageDto;
+  /** Times resolved again after an 'ended' refusal (see UsageService.record). */
+  resolves: number;
 }
 
 /**
@@ -56,7 +61,7 @@ export class UsageBatchService {
         continue;
       }
       try {
-        round.push({ index, event: await this.resolver.resolve(checked.dto, now) });
+        round.push({ index, event: await this.resolver.resolve(checked.dto, now), dto: checked.dto, resolves: 0 });
       } catch (error) {
         results[index] = refusal(index, error);
       }
@@ -91,35 +96,50 @@ export class UsageBatchService {
     }
     // Handed over inside the batch scope, waited for outside it: a batch held open is not written.
     const counting = await this.strategies.inBatch(async () => [...groups.values()].map((group) => this.countGroup(group, results)));
-    await Promise.all(counting);
+    for (const again of await Promise.all(counting)) later.push(...again);
     return later;
   }
 
-  private async countGroup(group: Counted[], results: BatchResultResponse[]): Promise<void> {
+  /** Counts one counter's events; returns those refused as 'ended' that fresh terms place on another counter. */
+  private async countGroup(group: Counted[], results: BatchResultResponse[]): Promise<Counted[]> {
     const { strategy } = group[0].event;
     let counted;
     try {
       counted = await this.strategies.of(strategy).count(group.map((g) => g.event));
     } catch (error) {
       for (const { index } of group) results[index] = refusal(index, error);
-      return;
+      return [];
     }
     const answering: Promise<void>[] = [];
-    group.forEach(({ index, event }, i) => {
+    const again: Counted[] = [];
+    group.forEach((item, i) => {
+      const { index, event } = item;
       const result = counted[i];
+      if (isEnded(result) && item.resolves < MAX_RESOLVES) {
+        answering.push(
+          this.resolver.resolveAgain(item.dto, event).then(
+            (fresh) => (fresh ? void again.push({ ...item, event: fresh, resolves: item.resolves + 1 }) : this.answerWith(item, result, results)),
+            (error) => void (results[index] = refusal(index, error)),
+          ),
+        );
+        return;
+      }
       // Most events are counted: answered here, without a promise each.
       if (result.kind === 'accepted') {
         this.metrics.count(strategy, 'accepted');
         results[index] = { index, status: 'accepted', ...this.usage.accepted(event, result) };
         return;
       }
-      answering.push(
-        this.metrics.track(strategy, this.usage.answer(event, result)).then(
-          (answer) => void (results[index] = { index, status: answer.duplicate ? 'duplicate' : 'accepted', ...answer }),
-          (error) => void (results[index] = refusal(index, error)),
-        ),
-      );
+      answering.push(this.answerWith(item, result, results));
     });
     await Promise.all(answering);
+    return again;
+  }
+
+  private answerWith({ index, event }: Counted, result: CountResult, results: BatchResultResponse[]): Promise<void> {
+    return this.metrics.track(event.strategy, this.usage.answer(event, result)).then(
+      (answer) => void (results[index] = { index, status: answer.duplicate ? 'duplicate' : 'accepted', ...answer }),
+      (error) => void (results[index] = refusal(index, error)),
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Period, periodAt } from '../catalog/subscriptions/billing-period';
+import { BillingSegment, segmentAt } from '../catalog/subscriptions/plan-phases';
 import { FeaturesService } from '../catalog/features/features.service';
 import { SubscriptionTerms, SubscriptionsService } from '../catalog/subscriptions/subscriptions.service';
 import { Strategy } from '../catalog/features/feature.entity';
@@ -7,6 +7,7 @@ import { notFound } from '../common/errors/tally.error';
 import { TallyConfig } from '../config/config';
 import { TALLY_CONFIG } from '../config/config.module';
 import { invalidField, timestampField } from '../common/validation';
+import { counterKey } from './counters/counter-key';
 import { UsageCountersRepository } from './counters/usage-counters.repository';
 import { RecordUsageDto } from './dto/record-usage.dto';
 import { UsageEvent } from './usage-event';
@@ -25,17 +26,20 @@ interface FeatureRef {
 
 /**
  * Turns a usage body into the event to count: its feature, its subscription's period, and a
- * counter row to count on. What it reads cannot change under it, so it is cached: features
- * never change strategy and are never deleted; a subscription's plan, start and interval are
- * fixed. What can change (the subscription's end, the period's close) is on the counter row,
- * where the count checks it under its own lock.
+ * counter row to count on. What it reads is cached: features never change strategy and are never
+ * deleted; a subscription's start and interval are fixed. Its plan phases and end can change, and
+ * another instance may change them, so they are never trusted alone: whatever a count must respect
+ * is on the counter row, checked under the count's own lock. A change "now" or a cancellation
+ * writes its moment onto the open counters as their end, so a count made from stale terms is
+ * refused as 'ended'; the caller then asks resolveAgain(), which reads the terms afresh, and counts
+ * the event in the period it really falls in (UsageService, UsageBatchService).
  */
 @Injectable()
 export class UsageEventResolver {
   private readonly features = new Map<string, FeatureRef>();
   private readonly terms = new Map<string, Promise<SubscriptionTerms>>();
-  /** Per subscription, the period the last event fell in: most events fall in the same one. */
-  private readonly lastPeriod = new Map<string, Period>();
+  /** Per subscription, the segment the last event fell in: most events fall in the same one. */
+  private readonly lastSegment = new Map<string, BillingSegment>();
 
   constructor(
     private readonly featuresService: FeaturesService,
@@ -55,10 +59,29 @@ export class UsageEventResolver {
     if (occurredAt.getTime() > now + MAX_CLOCK_SKEW_MS) {
       throw invalidField('occurredAt', 'occurredAt must not be more than 5 minutes in the future');
     }
+    return this.resolveAt(dto, occurredAt, now + this.config.requestTimeoutMs, false);
+  }
+
+  /**
+   * The event again, after a count refused it as 'ended': from terms read afresh, at the same
+   * occurredAt. undefined when it resolves to the same counter: the refusal stands (the
+   * subscription really ended, or the period's part really ended before it).
+   */
+  async resolveAgain(dto: RecordUsageDto, refused: UsageEvent): Promise<UsageEvent | undefined> {
+    // Another refused event may have refreshed the terms already: a burst of them reads them once.
+    let event = await this.resolveAt(dto, refused.occurredAt, refused.deadline, false);
+    if (counterKey(event) === counterKey(refused)) {
+      this.forget(refused.subscriptionId);
+      event = await this.resolveAt(dto, refused.occurredAt, refused.deadline, true);
+    }
+    return counterKey(event) === counterKey(refused) ? undefined : event;
+  }
+
+  private async resolveAt(dto: RecordUsageDto, occurredAt: Date, deadline: number, fresh: boolean): Promise<UsageEvent> {
     const feature = await this.feature(dto.feature);
     const terms = await this.subscription(dto.subscriptionId);
-    const period = this.periodOf(terms, occurredAt);
-    if (!period) {
+    const segment = this.segmentOf(terms, occurredAt);
+    if (!segment) {
       throw periodClosed(`occurredAt ${occurredAt.toISOString()} is before the subscription's start`, {
         startAt: terms.startAt.toISOString(),
       });
@@ -69,33 +92,42 @@ export class UsageEventResolver {
     }
     const event: UsageEvent = {
       subscriptionId: terms.id,
-      planId: terms.planId,
       featureId: feature.id,
       featureKey: feature.key,
       strategy: feature.strategy,
-      periodStart: period.start,
-      periodEnd: period.end,
+      periodStart: segment.start,
+      periodEnd: segment.end,
       quantity: String(dto.quantity ?? 1),
       idempotencyKey: dto.idempotencyKey ?? null,
       occurredAt,
-      deadline: now + this.config.requestTimeoutMs,
+      deadline,
     };
     if (!(await this.counters.ensure(event))) {
+      // Cached terms may miss a plan change that made the feature part of the plan: ask once more.
+      if (!fresh) {
+        this.forget(terms.id);
+        return this.resolveAt(dto, occurredAt, deadline, true);
+      }
       throw notFound(`feature '${feature.key}' in the plan of subscription '${terms.id}'`);
     }
     return event;
   }
 
-  /** The period containing `at` (the same Date objects for every event of one period). */
-  private periodOf(terms: SubscriptionTerms, at: Date): Period | undefined {
-    const last = this.lastPeriod.get(terms.id);
+  /** The segment containing `at` (the same Date objects for every event of one segment). */
+  private segmentOf(terms: SubscriptionTerms, at: Date): BillingSegment | undefined {
+    const last = this.lastSegment.get(terms.id);
     if (last && at >= last.start && at < last.end) return last;
-    const period = periodAt(terms.startAt, terms.interval, at);
-    if (period) {
-      if (this.lastPeriod.size >= MAX_CACHED) this.lastPeriod.clear();
-      this.lastPeriod.set(terms.id, period);
+    const segment = segmentAt(terms.startAt, terms.interval, terms.phases, at);
+    if (segment) {
+      if (this.lastSegment.size >= MAX_CACHED) this.lastSegment.clear();
+      this.lastSegment.set(terms.id, segment);
     }
-    return period;
+    return segment;
+  }
+
+  private forget(subscriptionId: string): void {
+    this.terms.delete(subscriptionId);
+    this.lastSegment.delete(subscriptionId);
   }
 
   private async feature(key: string): Promise<FeatureRef> {

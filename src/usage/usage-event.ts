@@ -3,9 +3,9 @@ import { CounterRef } from './counters/counter-key';
 
 /** One usage event, resolved against its subscription, feature and period, ready to be counted. */
 export interface UsageEvent extends CounterRef {
-  planId: string;
   featureKey: string;
   strategy: Strategy;
+  /** The end of the event's period, or of its part before a plan change "now". */
   periodEnd: Date;
   /** Whole units as a decimal string: counts are bigint. */
   quantity: string;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { periodAt } from '../catalog/subscriptions/billing-period';
+import { segmentAt } from '../catalog/subscriptions/plan-phases';
 import { SubscriptionsService } from '../catalog/subscriptions/subscriptions.service';
 import { timestampField } from '../common/validation';
 import { UsageMetrics } from '../metrics/usage.metrics';
@@ -14,6 +14,15 @@ import { refusalError } from './usage.errors';
 import { PeriodUsageResponse, UsageAnswerResponse } from './dto/usage.responses';
 
 const remainingOf = (used: string, limit: string | null) => (limit === null ? null : Number(BigInt(limit) - BigInt(used)));
+
+/**
+ * How often an event refused as 'ended' is resolved again from fresh terms: each time is a plan
+ * change (or cancellation) this instance learnt of late, so more than a few means something else.
+ */
+export const MAX_RESOLVES = 3;
+
+/** A refusal that may come from stale terms: the counter's period part ended before the event. */
+export const isEnded = (result: CountResult) => result.kind === 'refused' && result.reason === 'ended';
 
 /** The events of one period share their period's Date objects (UsageEventResolver): format each once. */
 const isoStrings = new WeakMap<Date, string>();
@@ -39,8 +48,14 @@ export class UsageService {
   ) {}
 
   async record(dto: RecordUsageDto): Promise<UsageAnswerResponse> {
-    const event = await this.resolver.resolve(dto);
-    const [result] = await this.strategies.of(event.strategy).count([event]);
+    let event = await this.resolver.resolve(dto);
+    let [result] = await this.strategies.of(event.strategy).count([event]);
+    for (let attempt = 0; attempt < MAX_RESOLVES && isEnded(result); attempt++) {
+      const again = await this.resolver.resolveAgain(dto, event);
+      if (!again) break;
+      event = again;
+      [result] = await this.strategies.of(event.strategy).count([event]);
+    }
     return this.metrics.track(event.strategy, this.answer(event, result));
   }
 
@@ -83,8 +98,8 @@ export class UsageService {
   async periodUsage(subscriptionId: string, atIso: string | undefined): Promise<PeriodUsageResponse> {
     const terms = await this.subscriptions.terms(subscriptionId);
     const at = atIso === undefined ? new Date() : timestampField('at', atIso);
-    const period = periodAt(terms.startAt, terms.interval, at < terms.startAt ? terms.startAt : at)!;
-    const rows = await this.counters.usageOfPeriod(terms.id, terms.planId, period.start);
+    const period = segmentAt(terms.startAt, terms.interval, terms.phases, at < terms.startAt ? terms.startAt : at)!;
+    const rows = await this.counters.usageOfPeriod(terms.id, period.planId, period.start);
     return {
       subscriptionId: terms.id,
       periodStart: period.start.toISOString(),

@@ -4,7 +4,7 @@ import { isUuid } from '../../common/postgres-errors';
 import { ExactDecimal } from '../pricing/exact-decimal';
 import { formatAmount } from '../pricing/currency';
 import { DEFAULT_PAGE_SIZE, ListInvoicesQuery } from './dto/list-invoices.query';
-import { InvoiceStatus } from './entities/invoice.entity';
+import { InvoiceStatus, StoredInvoiceLine } from './entities/invoice.entity';
 import { decodeCursor, encodeCursor } from './invoice-cursor';
 import { InvoiceRow, InvoicesRepository } from './invoices.repository';
 import { InvoiceLineView, InvoicePageResponse, InvoiceResponse } from '../billing.responses';
@@ -54,11 +54,18 @@ function view(row: InvoiceRow): InvoiceResponse {
     periodEnd: row.period_end.toISOString(),
     currency: row.currency,
     status: row.status,
-    lines: row.lines.map((line) =>
-      line.type === 'base_fee'
-        ? { type: 'base_fee', amount: money(line.amount) }
-        : { type: 'usage', feature: line.feature, quantity: Number(line.quantity), amount: money(line.amount) },
-    ),
+    lines: linesView(row.lines, row.currency),
     total: money(row.total),
   };
+}
+
+/** Stored lines as the API shows them: amounts in the currency's digits, quantities as numbers. */
+export function linesView(lines: StoredInvoiceLine[], currency: string): InvoiceLineView[] {
+  // Stored amounts are already rounded; formatting only fixes the digits ("49" → "49.00").
+  const money = (amount: string) => formatAmount(new ExactDecimal(amount), currency);
+  return lines.map((line) =>
+    line.type === 'base_fee'
+      ? { type: 'base_fee', amount: money(line.amount) }
+      : { type: 'usage', feature: line.feature, quantity: Number(line.quantity), amount: money(line.amount) },
+  );
 }

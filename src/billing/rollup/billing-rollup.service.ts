@@ -9,7 +9,14 @@ import { TallyConfig } from '../../config/config';
 import { BILLING_ROLLUP_LOCK, openLockSession, tryLock } from '../../database/advisory-locks';
 import { RollupMetrics } from '../../metrics/rollup.metrics';
 import { duePeriods } from './due-periods';
-import { draftInvoice } from './invoice-draft';
+import { InvoiceDraft, LedgerQuantity, draftInvoice } from './invoice-draft';
+import { segmentAt } from '../../catalog/subscriptions/plan-phases';
+import { notFound } from '../../common/errors/tally.error';
+import { isUuid } from '../../common/postgres-errors';
+import { ExactDecimal } from '../pricing/exact-decimal';
+import { formatAmount } from '../pricing/currency';
+import { linesView } from '../invoices/invoices.service';
+import { subscriptionEnded } from '../billing.errors';
 import { UsageCountersRepository } from '../../usage/counters/usage-counters.repository';
 import {
   FIRST_SUBSCRIPTION_ID,
@@ -20,7 +27,7 @@ import {
   RollupUnit,
 } from './rollup.repository';
 import { DuePeriod } from './due-periods';
-import { RollupResultResponse } from '../billing.responses';
+import { RollupResultResponse, UpcomingInvoiceResponse } from '../billing.responses';
 
 /** A period to invoice, with every version of its plan; the one that governs it is asked for per chunk. */
 interface DueUnit {
@@ -132,19 +139,19 @@ export class BillingRollupService {
       const page = await this.rollups.subscriptionsPage(after, PAGE_SIZE, asOf);
       if (page.length === 0) return;
       after = page[page.length - 1].id;
-      const unknownPlans = [...new Set(page.map((s) => s.planId))].filter((id) => !plans.has(id));
+      const unknownPlans = [...new Set(page.flatMap((s) => s.phases.map((p) => p.planId)))].filter((id) => !plans.has(id));
       if (unknownPlans.length > 0) {
         for (const [planId, versions] of await this.rollups.planVersions(unknownPlans)) plans.set(planId, versions);
       }
       for (const subscription of page) {
-        const versions = plans.get(subscription.planId);
-        if (!versions?.length) {
-          failed.add(subscription.id);
-          this.logger.error(`invoice failed subscription=${subscription.id} error=plan ${subscription.planId} has no version`);
-          continue;
-        }
         for (const period of duePeriods(subscription, asOf, this.config.billingGracePeriodMs)) {
           if (failed.has(subscription.id)) break;
+          const versions = plans.get(period.planId);
+          if (!versions?.length) {
+            failed.add(subscription.id);
+            this.logger.error(`invoice failed subscription=${subscription.id} error=plan ${period.planId} has no version`);
+            break;
+          }
           yield { subscription, period, versions };
         }
       }
@@ -184,11 +191,11 @@ export class BillingRollupService {
    */
   private async governedBy(due: DueUnit[]): Promise<RollupUnit[]> {
     const numbers = await this.counters.planVersions(
-      due.map((u) => ({ subscriptionId: u.subscription.id, planId: u.subscription.planId, periodStart: u.period.start, periodEnd: u.period.fullEnd })),
+      due.map((u) => ({ subscriptionId: u.subscription.id, planId: u.period.planId, periodStart: u.period.start, periodEnd: u.period.fullEnd })),
     );
     return due.map((u, i) => {
       const terms = u.versions.find((v) => v.version === numbers[i]);
-      if (!terms) throw new Error(`plan ${u.subscription.planId} has no version ${numbers[i]}`);
+      if (!terms) throw new Error(`plan ${u.period.planId} has no version ${numbers[i]}`);
       return { subscription: u.subscription, period: u.period, terms };
     });
   }
@@ -200,7 +207,7 @@ export class BillingRollupService {
         manager,
         units.map((u) => ({
           subscriptionId: u.subscription.id,
-          planId: u.subscription.planId,
+          planId: u.period.planId,
           periodStart: u.period.start,
           periodEnd: u.period.fullEnd,
           planVersion: u.terms.version,
@@ -209,25 +216,58 @@ export class BillingRollupService {
       // (2) Then read the ledger, in a statement whose snapshot includes everything the close waited for.
       const sums = await this.rollups.ledgerSums(manager, units);
       // (3) Price and write.
-      const invoices: NewInvoice[] = units.map((unit, i) => {
-        const draft = draftInvoice({
-          currency: unit.subscription.currency,
-          baseFee: unit.terms.baseFee,
-          charges: unit.terms.charges,
-          quantities: sums[i],
-          period: unit.period,
-        });
-        if (draft.unchargedFeatures.length > 0) {
-          this.logger.warn(
-            `ledger usage of uncharged features subscription=${unit.subscription.id} ` +
-              `periodStart=${unit.period.start.toISOString()} features=${draft.unchargedFeatures.join(',')}`,
-          );
-        }
-        return { id: randomUUID(), unit, draft };
-      });
+      const invoices: NewInvoice[] = units.map((unit, i) => ({ id: randomUUID(), unit, draft: this.draft(unit, sums[i]) }));
       const createdIds = await this.rollups.insertInvoices(manager, invoices);
       return createdIds.size;
     });
     return created;
+  }
+
+  /**
+   * What the running period of a subscription would be invoiced if it ended now with no further
+   * usage: the period as the rollup will see it, governed by the same plan version, priced from the
+   * same ledger sums by the same draft. The ledger holds every accepted event (a buffered one is
+   * written there before it is acknowledged, whichever instance took it), so unflushed counts are in.
+   */
+  async upcoming(subscriptionId: string, now = new Date()): Promise<UpcomingInvoiceResponse> {
+    const subscription = isUuid(subscriptionId) ? await this.rollups.subscription(subscriptionId) : undefined;
+    if (!subscription) throw notFound(`subscription '${subscriptionId}'`);
+    if (subscription.endsAt && now >= subscription.endsAt) throw subscriptionEnded(subscriptionId, subscription.endsAt);
+    const at = now < subscription.startAt ? subscription.startAt : now;
+    const segment = segmentAt(subscription.startAt, subscription.interval, subscription.phases, at)!;
+    const endsAt = subscription.endsAt;
+    const period: DuePeriod = { ...segment, end: endsAt && endsAt < segment.end ? endsAt : segment.end };
+    const versions = (await this.rollups.planVersions([period.planId])).get(period.planId) ?? [];
+    const [unit] = await this.governedBy([{ subscription, period, versions }]);
+    const [sums] = await this.rollups.ledgerSums(this.db.manager, [unit]);
+    const { lines, total } = this.draft(unit, sums);
+    return {
+      subscriptionId: subscription.id,
+      customerExternalId: subscription.customerExternalId,
+      periodStart: period.start.toISOString(),
+      periodEnd: period.end.toISOString(),
+      currency: subscription.currency,
+      status: 'upcoming',
+      lines: linesView(lines, subscription.currency),
+      total: formatAmount(new ExactDecimal(total), subscription.currency),
+    };
+  }
+
+  /** One period's invoice: the rollup's and the upcoming one's. */
+  private draft(unit: RollupUnit, quantities: Map<string, LedgerQuantity>): InvoiceDraft {
+    const draft = draftInvoice({
+      currency: unit.subscription.currency,
+      baseFee: unit.terms.baseFee,
+      charges: unit.terms.charges,
+      quantities,
+      period: unit.period,
+    });
+    if (draft.unchargedFeatures.length > 0) {
+      this.logger.warn(
+        `ledger usage of uncharged features subscription=${unit.subscription.id} ` +
+          `periodStart=${unit.period.start.toISOString()} features=${draft.unchargedFeatures.join(',')}`,
+      );
+    }
+    return draft;
   }
 }

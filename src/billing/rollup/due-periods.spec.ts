@@ -10,6 +10,7 @@ const monthly = (over: Partial<BillableSubscription> = {}): BillableSubscription
   interval: 'month',
   lastInvoicedStart: null,
   ...over,
+  phases: over.phases ?? [{ planId: 'plan', from: over.startAt ?? d('2025-01-31T10:00:00Z') }],
 });
 
 describe('duePeriods', () => {
@@ -51,5 +52,31 @@ describe('duePeriods', () => {
   it('has no period after an end on a period boundary, and none for an end at the start', () => {
     expect(starts(monthly({ endsAt: d('2025-02-28T10:00:00Z') }), '2026-01-01T00:00:00Z')).toHaveLength(1);
     expect(starts(monthly({ endsAt: d('2025-01-31T10:00:00Z') }), '2026-01-01T00:00:00Z')).toEqual([]);
+  });
+
+  it('bills the two parts of a period a change "now" cut, each under its plan, and keeps the anchor', () => {
+    const sub = monthly({
+      phases: [
+        { planId: 'old', from: d('2025-01-31T10:00:00Z') },
+        { planId: 'new', from: d('2025-03-10T00:00:00Z') },
+      ],
+    });
+    const due = [...duePeriods(sub, d('2025-04-30T10:00:00Z'), 0)].map((p) => [
+      p.planId,
+      p.start.toISOString(),
+      p.end.toISOString(),
+      p.fullStart.toISOString(),
+      p.fullEnd.toISOString(),
+    ]);
+    expect(due).toEqual([
+      ['old', '2025-01-31T10:00:00.000Z', '2025-02-28T10:00:00.000Z', '2025-01-31T10:00:00.000Z', '2025-02-28T10:00:00.000Z'],
+      ['old', '2025-02-28T10:00:00.000Z', '2025-03-10T00:00:00.000Z', '2025-02-28T10:00:00.000Z', '2025-03-31T10:00:00.000Z'],
+      ['new', '2025-03-10T00:00:00.000Z', '2025-03-31T10:00:00.000Z', '2025-02-28T10:00:00.000Z', '2025-03-31T10:00:00.000Z'],
+      ['new', '2025-03-31T10:00:00.000Z', '2025-04-30T10:00:00.000Z', '2025-03-31T10:00:00.000Z', '2025-04-30T10:00:00.000Z'],
+    ]);
+    // After the old part was invoiced, the new part is next.
+    expect(starts({ ...sub, lastInvoicedStart: d('2025-02-28T10:00:00Z') }, '2025-04-01T00:00:00Z')).toEqual([
+      ['2025-03-10T00:00:00.000Z', '2025-03-31T10:00:00.000Z'],
+    ]);
   });
 });

@@ -1,19 +1,23 @@
-import { Interval, periodAt, periodByIndex } from '../../catalog/subscriptions/billing-period';
+import { Interval } from '../../catalog/subscriptions/billing-period';
+import { BillingSegment, PlanPhase, segmentsAfter } from '../../catalog/subscriptions/plan-phases';
 
 export interface BillableSubscription {
   startAt: Date;
   endsAt: Date | null;
   interval: Interval;
+  /** Which plan governs from when on, oldest first; the first phase starts at startAt. */
+  phases: readonly PlanPhase[];
   /** Start of the latest invoiced period, or null before the first invoice. */
   lastInvoicedStart: Date | null;
 }
 
-export interface DuePeriod {
-  start: Date;
-  /** Where billing stops: the period's end, or the subscription's end inside it (a short last period). */
+/**
+ * A period to invoice: a billing segment (an anchor period, or the part of it one plan governed
+ * when a change "now" cut it), under the plan `planId`.
+ */
+export interface DuePeriod extends BillingSegment {
+  /** Where billing stops: the segment's end, or the subscription's end inside it (a short last period). */
   end: Date;
-  /** The period's full end, as the usage counters record it; a short period is prorated against it. */
-  fullEnd: Date;
 }
 
 /**
@@ -27,13 +31,10 @@ export interface DuePeriod {
  */
 export function* duePeriods(sub: BillableSubscription, asOf: Date, graceMs: number): Generator<DuePeriod> {
   const closeBefore = asOf.getTime() - graceMs;
-  let index = sub.lastInvoicedStart ? periodAt(sub.startAt, sub.interval, sub.lastInvoicedStart)!.index + 1 : 0;
-  for (;;) {
-    const period = periodByIndex(sub.startAt, sub.interval, index);
-    if (sub.endsAt && period.start >= sub.endsAt) return;
-    const end = sub.endsAt && sub.endsAt < period.end ? sub.endsAt : period.end;
+  for (const segment of segmentsAfter(sub.startAt, sub.interval, sub.phases, sub.lastInvoicedStart)) {
+    if (sub.endsAt && segment.start >= sub.endsAt) return;
+    const end = sub.endsAt && sub.endsAt < segment.end ? sub.endsAt : segment.end;
     if (end.getTime() > closeBefore) return;
-    yield { start: period.start, end, fullEnd: period.end };
-    index++;
+    yield { ...segment, end };
   }
 }

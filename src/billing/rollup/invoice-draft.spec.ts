@@ -1,8 +1,9 @@
 import { ChargeTerms, LedgerQuantity, draftInvoice } from './invoice-draft';
 
-const period = (start: string, end: string, fullEnd = end) => ({
+const period = (start: string, end: string, fullEnd = end, fullStart = start) => ({
   start: new Date(start),
   end: new Date(end),
+  fullStart: new Date(fullStart),
   fullEnd: new Date(fullEnd),
 });
 const january = period('2025-01-01T00:00:00Z', '2025-02-01T00:00:00Z');
@@ -70,5 +71,13 @@ describe('draftInvoice', () => {
     const draft = draftInvoice({ currency: 'USD', baseFee: '0', charges: [], quantities: ledger({ stray: '3' }), period: january });
     expect(draft.lines).toEqual([{ type: 'usage', featureId: 'id-stray', feature: 'stray', quantity: '3', amount: '0.00' }]);
     expect(draft.unchargedFeatures).toEqual(['id-stray']);
+  });
+
+  it('prorates the base fee of the part after a plan change "now" against the whole period', () => {
+    // The change at 2025-04-21T00:00:00.500Z: the new part runs 9 days 23 h 59 m 59.5 s, whole
+    // seconds 863,999 of the period's 2,592,000. 30 × 863999 / 2592000 = 9.99998842… → 10.00.
+    const part = period('2025-04-21T00:00:00.500Z', '2025-05-01T00:00:00Z', '2025-05-01T00:00:00Z', '2025-04-01T00:00:00Z');
+    const draft = draftInvoice({ currency: 'USD', baseFee: '30', charges: [], quantities: new Map(), period: part });
+    expect(draft.lines).toEqual([{ type: 'base_fee', amount: '10.00' }]);
   });
 });

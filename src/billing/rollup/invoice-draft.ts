@@ -36,8 +36,9 @@ const MS_PER_SECOND = 1000;
  * half-up once, to the currency's minor unit; the total is the sum of the rounded lines, so the
  * lines always add up to the total a customer sees.
  *
- * A short last period (the subscription ended inside it) pays the base fee for its own whole
- * seconds only: fee × elapsed seconds / period seconds. Usage is never prorated: it was used.
+ * A part of a period (the subscription ended inside it, or a plan change "now" cut it) pays the
+ * base fee of its plan for its own whole seconds only: fee × its seconds / the whole period's
+ * seconds. Usage is never prorated: it was used.
  */
 export function draftInvoice(args: {
   currency: string;
@@ -45,7 +46,7 @@ export function draftInvoice(args: {
   charges: readonly ChargeTerms[];
   /** By feature id. */
   quantities: ReadonlyMap<string, LedgerQuantity>;
-  period: DuePeriod;
+  period: Pick<DuePeriod, 'start' | 'end' | 'fullStart' | 'fullEnd'>;
 }): InvoiceDraft {
   const { currency, period } = args;
   let total: Decimal = new ExactDecimal(0);
@@ -58,9 +59,10 @@ export function draftInvoice(args: {
 
   const baseFee = new ExactDecimal(args.baseFee);
   if (!baseFee.isZero()) {
-    const fullSeconds = Math.round((period.fullEnd.getTime() - period.start.getTime()) / MS_PER_SECOND);
+    const fullSeconds = Math.round((period.fullEnd.getTime() - period.fullStart.getTime()) / MS_PER_SECOND);
     const usedSeconds = Math.floor((period.end.getTime() - period.start.getTime()) / MS_PER_SECOND);
-    const amount = period.end < period.fullEnd ? prorate(baseFee, Math.min(usedSeconds, fullSeconds), fullSeconds) : baseFee;
+    const part = period.start > period.fullStart || period.end < period.fullEnd;
+    const amount = part ? prorate(baseFee, Math.min(usedSeconds, fullSeconds), fullSeconds) : baseFee;
     lines.push({ type: 'base_fee', amount: money(amount) });
   }
 

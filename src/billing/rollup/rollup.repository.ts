@@ -2,12 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Interval } from '../../catalog/subscriptions/billing-period';
+import { PlanPhase } from '../../catalog/subscriptions/plan-phases';
 import { Pricing } from '../pricing/pricing.types';
 import { DuePeriod } from './due-periods';
 import { ChargeTerms, InvoiceDraft, LedgerQuantity } from './invoice-draft';
 
 export interface RollupSubscription {
   id: string;
+  /** The plan it started on; each period's own plan is DuePeriod.planId. */
   planId: string;
   customerId: string;
   currency: string;
@@ -15,6 +17,8 @@ export interface RollupSubscription {
   startAt: Date;
   endsAt: Date | null;
   lastInvoicedStart: Date | null;
+  /** Which plan governs from when on, oldest first (subscription_plans). */
+  phases: PlanPhase[];
 }
 
 export interface PlanVersionTerms {
@@ -36,6 +40,33 @@ export interface NewInvoice {
   draft: InvoiceDraft;
 }
 
+/** A subscription with the start of its latest invoice (found through the unique (subscription_id, period_start) index) and its phases. */
+const SUBSCRIPTION_COLUMNS = `s.id, s.plan_id, s.customer_id, p.currency, p.interval, s.start_at, s.ends_at,
+       (SELECT i.period_start FROM invoices i
+         WHERE i.subscription_id = s.id
+         ORDER BY i.period_start DESC LIMIT 1) AS last_invoiced_start,
+       (SELECT array_agg(sp.plan_id::text || ' ' || (extract(epoch FROM sp.effective_from) * 1000)::bigint
+                         ORDER BY sp.effective_from)
+          FROM subscription_plans sp WHERE sp.subscription_id = s.id) AS phases`;
+
+function subscriptionOf(r: any): RollupSubscription {
+  return {
+    id: r.id,
+    planId: r.plan_id,
+    customerId: r.customer_id,
+    currency: r.currency,
+    interval: r.interval,
+    startAt: r.start_at,
+    endsAt: r.ends_at,
+    lastInvoicedStart: r.last_invoiced_start,
+    // Milliseconds since the epoch: timestamps inside an array would come back as text.
+    phases: (r.phases as string[]).map((phase) => {
+      const [planId, ms] = phase.split(' ');
+      return { planId, from: new Date(Number(ms)) };
+    }),
+  };
+}
+
 /** The nil UUID sorts before every other: where keyset pagination over subscription ids starts. */
 export const FIRST_SUBSCRIPTION_ID = '00000000-0000-0000-0000-000000000000';
 
@@ -54,10 +85,7 @@ export class RollupRepository {
    */
   async subscriptionsPage(afterId: string, limit: number, asOf: Date): Promise<RollupSubscription[]> {
     const rows: any[] = await this.db.query(
-      `SELECT s.id, s.plan_id, s.customer_id, p.currency, p.interval, s.start_at, s.ends_at,
-              (SELECT i.period_start FROM invoices i
-                WHERE i.subscription_id = s.id
-                ORDER BY i.period_start DESC LIMIT 1) AS last_invoiced_start
+      `SELECT ${SUBSCRIPTION_COLUMNS}
          FROM subscriptions s
          JOIN plans p ON p.id = s.plan_id
         WHERE s.id > $1 AND s.start_at < $2
@@ -65,16 +93,20 @@ export class RollupRepository {
         LIMIT $3`,
       [afterId, asOf.toISOString(), limit],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      planId: r.plan_id,
-      customerId: r.customer_id,
-      currency: r.currency,
-      interval: r.interval,
-      startAt: r.start_at,
-      endsAt: r.ends_at,
-      lastInvoicedStart: r.last_invoiced_start,
-    }));
+    return rows.map(subscriptionOf);
+  }
+
+  /** One subscription as the rollup sees it, with its customer's external id; undefined when unknown. */
+  async subscription(id: string): Promise<(RollupSubscription & { customerExternalId: string }) | undefined> {
+    const [row] = await this.db.query(
+      `SELECT ${SUBSCRIPTION_COLUMNS}, c.external_id
+         FROM subscriptions s
+         JOIN plans p ON p.id = s.plan_id
+         JOIN customers c ON c.id = s.customer_id
+        WHERE s.id = $1`,
+      [id],
+    );
+    return row && { ...subscriptionOf(row), customerExternalId: row.external_id };
   }
 
   /** Every version of the given plans with its charges in the plan's order, oldest version first. */
@@ -142,7 +174,7 @@ export class RollupRepository {
         invoices.map((i) => i.id),
         invoices.map((i) => i.unit.subscription.id),
         invoices.map((i) => i.unit.subscription.customerId),
-        invoices.map((i) => i.unit.subscription.planId),
+        invoices.map((i) => i.unit.period.planId),
         invoices.map((i) => i.unit.terms.version),
         invoices.map((i) => i.unit.period.start.toISOString()),
         invoices.map((i) => i.unit.period.end.toISOString()),

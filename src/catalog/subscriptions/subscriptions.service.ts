@@ -3,29 +3,40 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { notFound } from '../../common/errors/tally.error';
 import { isUuid } from '../../common/postgres-errors';
-import { inTransaction } from '../../common/transaction';
+import { Rollback, inTransaction } from '../../common/transaction';
 import { timestampField } from '../../common/validation';
 import { UsageCountersRepository } from '../../usage/counters/usage-counters.repository';
 import { Customer } from '../customers/customer.entity';
 import { Plan } from '../plans/plan.entity';
-import { Interval, periodAt, periodByIndex } from './billing-period';
+import { Interval, periodAt } from './billing-period';
+import { ChangeAt } from './change-plan.dto';
+import { PlanPhase, segmentAt } from './plan-phases';
+import { SubscriptionPlansRepository } from './subscription-plans.repository';
 import { CancelAt } from './cancel-subscription.dto';
 import { CreateSubscriptionDto } from './create-subscription.dto';
 import { Subscription } from './subscription.entity';
 import { SubscriptionResponse } from '../catalog.responses';
-import { alreadyCancelled } from '../catalog.errors';
+import { alreadyCancelled, planChangeRefused } from '../catalog.errors';
+
+/** A plan phase with the plan's key; `scheduled`: a change at a period's end, pending until it starts. */
+export interface SubscriptionPhase extends PlanPhase {
+  planKey: string;
+  scheduled: boolean;
+}
 
 /** What metering and billing need to know of a subscription, read in one query. */
 export interface SubscriptionTerms {
   id: string;
-  planId: string;
   customerExternalId: string;
-  planKey: string;
   interval: Interval;
   currency: string;
   startAt: Date;
   endsAt: Date | null;
   cancelledAt: Date | null;
+  /** Which plan governs from when on, oldest first; the first starts at startAt. */
+  phases: SubscriptionPhase[];
+  /** Bumped by every plan change: a change is applied only to the revision it was decided on. */
+  planRevision: number;
 }
 
 @Injectable()
@@ -33,6 +44,7 @@ export class SubscriptionsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly counters: UsageCountersRepository,
+    private readonly plans: SubscriptionPlansRepository,
   ) {}
 
   async create(dto: CreateSubscriptionDto): Promise<SubscriptionResponse> {
@@ -75,23 +87,112 @@ export class SubscriptionsService {
         `UPDATE subscriptions SET ends_at = $2, cancelled_at = $3 WHERE id = $1 AND cancelled_at IS NULL`,
         [terms.id, endsAt, now],
       );
+      if (affected !== 1) return false;
       // The counts check the end on their counter rows, under the lock they count with.
-      if (affected === 1) await this.counters.endOpen(manager, terms.id, endsAt);
-      return affected === 1;
+      await this.counters.endOpen(manager, terms.id, endsAt);
+      // A plan change scheduled for a period that will not come is no longer pending.
+      await this.plans.removeScheduled(manager, terms.id, endsAt);
+      return true;
     });
     if (!cancelled) {
       const current = await this.terms(id);
       throw alreadyCancelled(id, current.endsAt, current.cancelledAt);
     }
-    return view({ ...terms, endsAt, cancelledAt: now }, now);
+    return this.get(id, now);
   }
 
-  /** The subscription joined with its plan and customer; 404 for an unknown (or malformed) id. */
+  /**
+   * Moves the subscription to another plan, now or at the end of the running period (see
+   * ChangePlanDto). Everything is decided on the subscription as read, and applied only if it is
+   * still so (claim: not cancelled, same plan revision), so of two concurrent changes one wins and
+   * the other is 409.
+   *
+   * A change "now" ends the open counters at the change moment exactly as a cancellation does (under
+   * their row locks, in this transaction), so a count anywhere that still goes by the old terms is
+   * refused as 'ended' and counted again in the new period (UsageService). The moment is the later
+   * of the clock and just after the latest usage already counted (usage may be dated up to five
+   * minutes ahead): so every event lies on the side of the change its occurredAt says.
+   */
+  async changePlan(id: string, planKey: string, at: ChangeAt, now = new Date()): Promise<SubscriptionResponse> {
+    const terms = await this.terms(id);
+    const plan = await this.db.getRepository(Plan).findOneBy({ key: planKey });
+    if (!plan) throw notFound(`plan '${planKey}'`);
+    if (terms.cancelledAt) {
+      throw planChangeRefused(id, 'a cancelled or ended subscription cannot change plan', { endsAt: terms.endsAt?.toISOString() });
+    }
+    const current = view(terms, now);
+    if (current.pendingPlanKey !== null) {
+      throw planChangeRefused(id, `a change to plan '${current.pendingPlanKey}' is pending; withdraw it first (DELETE pending-change)`, {
+        pendingPlanKey: current.pendingPlanKey,
+        pendingPlanFrom: current.pendingPlanFrom,
+      });
+    }
+    if (plan.key === current.planKey) throw planChangeRefused(id, `the subscription is already on plan '${plan.key}'`);
+    if (plan.currency !== terms.currency || plan.interval !== terms.interval) {
+      throw planChangeRefused(
+        id,
+        `plan '${plan.key}' bills in ${plan.currency} per ${plan.interval}, the subscription in ${terms.currency} per ${terms.interval}`,
+      );
+    }
+    const changed = await inTransaction<boolean | undefined>(this.db, async (manager) => {
+      if (!(await this.plans.claim(manager, terms.id, terms.planRevision))) return undefined;
+      await this.counters.lockOpen(manager, terms.id);
+      const running = segmentAt(terms.startAt, terms.interval, terms.phases, now < terms.startAt ? terms.startAt : now)!;
+      const latest = await this.counters.latestOccurred(manager, terms.id, running.start);
+      const moment = new Date(Math.max(now.getTime(), terms.startAt.getTime(), (latest?.getTime() ?? -Infinity) + 1));
+      const from = at === 'now' ? moment : periodAt(terms.startAt, terms.interval, moment)!.end;
+      // A counter already made for a period from `from` on carries the old plan's terms (usage
+      // dated ahead of the clock, refused or not); the change would leave it governed by them.
+      if (await this.counters.anyFrom(manager, terms.id, from)) throw new Rollback(false);
+      if (from.getTime() === terms.startAt.getTime()) {
+        await this.plans.replaceFirstPhase(manager, terms.id, plan.id);
+      } else {
+        await this.plans.addPhase(manager, terms.id, from, plan.id, at === 'period_end');
+        if (at === 'now') await this.counters.endOpen(manager, terms.id, from, true);
+      }
+      return true;
+    });
+    if (changed === false) {
+      throw planChangeRefused(id, 'usage was already recorded in a period after the change moment; retry once it has started');
+    }
+    if (changed === undefined) {
+      const again = await this.terms(id);
+      throw planChangeRefused(
+        id,
+        again.cancelledAt ? 'a cancelled or ended subscription cannot change plan' : 'another plan change was made at the same time',
+      );
+    }
+    return this.get(id, now);
+  }
+
+  /**
+   * Withdraws a pending change (at period_end): 404 when there is none. Refused (409) once usage
+   * was counted under it (dated ahead of the clock, just before the period starts).
+   */
+  async withdrawPendingChange(id: string, now = new Date()): Promise<SubscriptionResponse> {
+    const terms = await this.terms(id);
+    const { pendingPlanFrom } = view(terms, now);
+    if (pendingPlanFrom === null) throw notFound(`pending plan change of subscription '${id}'`);
+    const from = new Date(pendingPlanFrom);
+    const withdrawn = await inTransaction(this.db, async (manager) => {
+      if (!(await this.plans.claim(manager, terms.id, terms.planRevision))) return false;
+      if (await this.counters.anyFrom(manager, terms.id, from)) throw new Rollback(false);
+      return (await this.plans.removeScheduled(manager, terms.id, from)) > 0;
+    });
+    if (!withdrawn) throw planChangeRefused(id, 'the pending change was changed, withdrawn or took effect meanwhile');
+    return this.get(id, now);
+  }
+
+  /** The subscription with its customer and its plan phases; 404 for an unknown (or malformed) id. */
   async terms(id: string): Promise<SubscriptionTerms> {
     if (!isUuid(id)) throw notFound(`subscription '${id}'`);
     const [row] = await this.db.query(
-      `SELECT s.id, s.plan_id, c.external_id, p.key AS plan_key, p.interval, p.currency,
-              s.start_at, s.ends_at, s.cancelled_at
+      `SELECT s.id, c.external_id, p.interval, p.currency, s.start_at, s.ends_at, s.cancelled_at, s.plan_revision,
+              (SELECT json_agg(json_build_object('planId', sp.plan_id, 'planKey', pp.key,
+                                                 'from', extract(epoch FROM sp.effective_from) * 1000,
+                                                 'scheduled', sp.scheduled) ORDER BY sp.effective_from)
+                 FROM subscription_plans sp JOIN plans pp ON pp.id = sp.plan_id
+                WHERE sp.subscription_id = s.id) AS phases
          FROM subscriptions s
          JOIN plans p ON p.id = s.plan_id
          JOIN customers c ON c.id = s.customer_id
@@ -101,14 +202,17 @@ export class SubscriptionsService {
     if (!row) throw notFound(`subscription '${id}'`);
     return {
       id: row.id,
-      planId: row.plan_id,
       customerExternalId: row.external_id,
-      planKey: row.plan_key,
       interval: row.interval,
       currency: row.currency,
       startAt: row.start_at,
       endsAt: row.ends_at,
       cancelledAt: row.cancelled_at,
+      planRevision: row.plan_revision,
+      phases: (row.phases as { planId: string; planKey: string; from: number; scheduled: boolean }[]).map((p) => ({
+        ...p,
+        from: new Date(Number(p.from)),
+      })),
     };
   }
 }
@@ -116,17 +220,25 @@ export class SubscriptionsService {
 function view(terms: SubscriptionTerms, now: Date): SubscriptionResponse {
   // Before its start, the "current" period is the first one; after its end, the last one.
   let at = now < terms.startAt ? terms.startAt : now;
+  // A change "now" may start a moment ahead of the clock (after usage dated ahead of it): it is
+  // the current plan from the moment it was made.
+  const lastCut = terms.phases.filter((p) => !p.scheduled).at(-1)!;
+  if (lastCut.from > at && !(terms.endsAt && lastCut.from >= terms.endsAt)) at = lastCut.from;
   if (terms.endsAt && at >= terms.endsAt) at = new Date(Math.max(terms.endsAt.getTime() - 1, terms.startAt.getTime()));
-  const period = periodAt(terms.startAt, terms.interval, at) ?? periodByIndex(terms.startAt, terms.interval, 0);
+  const segment = segmentAt(terms.startAt, terms.interval, terms.phases, at)!;
+  const phase = terms.phases.filter((p) => p.from <= at).at(-1) ?? terms.phases[0];
+  const pending = terms.phases.find((p) => p.scheduled && p.from > at && !(terms.endsAt && p.from >= terms.endsAt));
   const ended = terms.endsAt !== null && now >= terms.endsAt;
   return {
     id: terms.id,
     customerExternalId: terms.customerExternalId,
-    planKey: terms.planKey,
+    planKey: phase.planKey,
     status: ended ? 'ended' : terms.cancelledAt ? 'cancelled' : 'active',
     startAt: terms.startAt.toISOString(),
     endsAt: terms.endsAt?.toISOString() ?? null,
-    currentPeriodStart: period.start.toISOString(),
-    currentPeriodEnd: period.end.toISOString(),
+    currentPeriodStart: segment.start.toISOString(),
+    currentPeriodEnd: segment.end.toISOString(),
+    pendingPlanKey: pending?.planKey ?? null,
+    pendingPlanFrom: pending?.from.toISOString() ?? null,
   };
 }

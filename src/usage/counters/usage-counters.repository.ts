@@ -5,10 +5,9 @@ import { CounterRef, counterKey } from './counter-key';
 import { CounterRow, CounterState, counterState } from './counter-state';
 import { RefusalReason } from './decide';
 
-/** A counter row's period, and the plan that governs it. */
+/** A counter row's period. */
 export interface CounterTerms extends CounterRef {
   periodEnd: Date;
-  planId: string;
 }
 
 /** One event for tally_count_atomic(). */
@@ -47,31 +46,23 @@ export class UsageCountersRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * Makes sure the counter row of the period exists. Its plan version is chosen by
-   * period_plan_version() (the rollup asks the same function), its limit copied from that version's
-   * charge and its end from the subscription: share-locked, so a cancellation committing meanwhile
-   * is either seen here or finds this row to write its end onto. Concurrent first uses race on
-   * the primary key and ON CONFLICT lets exactly one insert win. false: the governing plan version
-   * has no charge for the feature.
+   * Makes sure the counter row of the period exists (tally_ensure_counter, migrations/1764500000000-PlanPhases.ts).
+   * The plan that governs it comes from the subscription's phases, its version from
+   * period_plan_version() (the rollup asks the same function), its limit from that version's
+   * charge, and its end from the phase's end or the subscription's, read after share-locking the
+   * subscription: a cancellation or plan change committing meanwhile is either seen there or finds
+   * this row to write its end onto. Concurrent first uses race on the primary key and ON CONFLICT
+   * lets exactly one insert win. false: the governing plan version has no charge for the feature.
    */
   async ensure(counter: CounterTerms): Promise<boolean> {
     const key = counterKey(counter);
     if (this.known.has(key)) return true;
-    const [{ charged }] = await this.db.query(
-      `WITH terms AS (
-         SELECT c."limit", c.version, s.ends_at
-           FROM subscriptions s
-           JOIN plan_charges c ON c.plan_id = $5 AND c.feature_id = $2 AND c.version = period_plan_version($1, $5, $3)
-          WHERE s.id = $1
-            FOR SHARE OF s
-       ), created AS (
-         INSERT INTO usage_counters (subscription_id, feature_id, period_start, period_end, "limit", plan_version, ends_at)
-         SELECT $1, $2, $3, $4, "limit", version, ends_at FROM terms
-         ON CONFLICT DO NOTHING
-       )
-       SELECT count(*)::int AS charged FROM terms`,
-      [counter.subscriptionId, counter.featureId, counter.periodStart, counter.periodEnd, counter.planId],
-    );
+    const [{ charged }] = await this.db.query(`SELECT tally_ensure_counter($1, $2, $3, $4) AS charged`, [
+      counter.subscriptionId,
+      counter.featureId,
+      counter.periodStart,
+      counter.periodEnd,
+    ]);
     if (charged === 0) return false;
     if (this.known.size > 200_000) this.known.clear();
     this.known.add(key);
@@ -126,20 +117,59 @@ export class UsageCountersRepository {
   }
 
   /**
-   * A cancellation: writes the subscription's end onto its open counters, taking their row locks
-   * in key order (as every statement that locks several counters does). A count in flight on one
-   * of them commits first; a count after sees the end.
+   * Takes the row locks of every open counter of the subscription, in key order (as every
+   * statement that locks several counters does): a count in flight on one of them commits first,
+   * a count after waits for the caller's transaction. Buffered ledger batches share-lock the same
+   * rows, so once this returns the ledger holds every event counted on them.
    */
-  async endOpen(manager: EntityManager, subscriptionId: string, endsAt: Date): Promise<void> {
+  async lockOpen(manager: EntityManager, subscriptionId: string): Promise<void> {
     await manager.query(
-      `UPDATE usage_counters c SET ends_at = $2
-         FROM (SELECT feature_id, period_start FROM usage_counters
-                WHERE subscription_id = $1 AND closed_at IS NULL
-                ORDER BY feature_id, period_start
-                  FOR UPDATE) open
-        WHERE c.subscription_id = $1 AND c.feature_id = open.feature_id AND c.period_start = open.period_start`,
-      [subscriptionId, endsAt],
+      `SELECT 1 FROM usage_counters WHERE subscription_id = $1 AND closed_at IS NULL
+        ORDER BY feature_id, period_start FOR UPDATE`,
+      [subscriptionId],
     );
+  }
+
+  /**
+   * A cancellation, or a plan change "now": ends the open counters at `endsAt`, under their row
+   * locks (lockOpen first). An end already earlier stays: a cancellation after a change must not
+   * reopen the part of a period the change ended. Rows of the period that `endsAt` cuts also get
+   * it as their period_end, the end their usage answers show, when `cut` is set.
+   */
+  async endOpen(manager: EntityManager, subscriptionId: string, endsAt: Date, cut = false): Promise<void> {
+    await this.lockOpen(manager, subscriptionId);
+    await manager.query(
+      `UPDATE usage_counters
+          SET ends_at = least(ends_at, $2),
+              -- The optimistic strategy decides on a read and writes only if the version is still
+              -- the one it read: a new end must move it, or a count decided before could land after.
+              version = version + 1,
+              period_end = CASE WHEN $3 THEN least(period_end, $2) ELSE period_end END
+        WHERE subscription_id = $1 AND closed_at IS NULL`,
+      [subscriptionId, endsAt, cut],
+    );
+  }
+
+  /**
+   * When the latest usage counted in the periods from `from` on occurred (null: none). A plan change
+   * "now" reads it under lockOpen: usage dated ahead of the clock (within the skew a count allows)
+   * that is already counted under the old plan moves the change moment past it.
+   */
+  async latestOccurred(manager: EntityManager, subscriptionId: string, from: Date): Promise<Date | null> {
+    const [row] = await manager.query(
+      `SELECT max(occurred_at) AS latest FROM usage_events WHERE subscription_id = $1 AND period_start >= $2`,
+      [subscriptionId, from],
+    );
+    return row.latest;
+  }
+
+  /** Whether a counter row exists for a period starting at or after `from` (it carries the plan it was made under). */
+  async anyFrom(manager: EntityManager, subscriptionId: string, from: Date): Promise<boolean> {
+    const rows = await manager.query(`SELECT 1 FROM usage_counters WHERE subscription_id = $1 AND period_start >= $2 LIMIT 1`, [
+      subscriptionId,
+      from,
+    ]);
+    return rows.length > 0;
   }
 
   /** The plan version that governs each period: period_plan_version(), as for the counters. */

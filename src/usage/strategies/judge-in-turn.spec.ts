@@ -15,7 +15,6 @@ const event = (quantity: number, idempotencyKey: string | null = null): UsageEve
   featureId: 'f',
   periodStart: new Date('2026-11-01T00:00:00Z'),
   periodEnd: new Date('2026-12-01T00:00:00Z'),
-  planId: 'p',
   featureKey: 'messages',
   strategy: 'pessimistic',
   quantity: String(quantity),
