@@ -32,6 +32,12 @@ const BAD: [variable: string, value: string, expected: RegExp][] = [
   ['LOG_LEVEL', 'verbose', /one of fatal, error, warn, info, debug, trace, silent/],
   ['SHUTDOWN_TIMEOUT_MS', '0', /from 100 to 600000/],
   ['SHUTDOWN_TIMEOUT_MS', 'ten seconds', /whole number/],
+  ['PUBLIC_URL', 'billing.example.com', /http:\/\/ or https:\/\/ URL/],
+  ['PUBLIC_URL', 'ftp://billing.example.com', /http:\/\/ or https:\/\/ URL/],
+  ['PUBLIC_URL', 'https://billing.example.com/?x=1', /without query or fragment/],
+  ['PORTAL_FRAME_ANCESTORS', "'none' https://app.example.com", /'none', or space-separated/],
+  ['PORTAL_FRAME_ANCESTORS', 'https://app.example.com; script-src *', /'none', or space-separated/],
+  ['PORTAL_FRAME_ANCESTORS', '*', /http\(s\) origins/],
 ];
 
 describe('configuration', () => {
@@ -69,7 +75,10 @@ describe('configuration', () => {
       requestTimeoutMs: 5000,
       billingRollupCron: '*/5 * * * *',
       billingGracePeriodMs: 0,
+      publicUrl: 'http://localhost:3000',
+      portalFrameAncestors: "'none'",
     });
+    expect(loadConfig({ PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
     expect(
       loadConfig({
         API_KEYS: ' key-one-0123456789abc , key-two-0123456789abc ',
@@ -79,6 +88,8 @@ describe('configuration', () => {
         HOST: '::1',
         BILLING_ROLLUP_CRON: 'off',
         BILLING_GRACE_PERIOD: 'PT15M',
+        PUBLIC_URL: 'https://billing.example.com/tally/',
+        PORTAL_FRAME_ANCESTORS: " 'self'  https://app.example.com https://*.example.org:8443 ",
       }),
     ).toMatchObject({
       apiKeys: ['key-one-0123456789abc', 'key-two-0123456789abc'],
@@ -88,6 +99,8 @@ describe('configuration', () => {
       host: '::1',
       billingRollupCron: null,
       billingGracePeriodMs: 15 * 60_000,
+      publicUrl: 'https://billing.example.com/tally',
+      portalFrameAncestors: "'self' https://app.example.com https://*.example.org:8443",
     });
   });
 

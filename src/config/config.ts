@@ -40,6 +40,10 @@ export interface EnvConfig {
    * waits are bounded by it, and past it the answer is 503 unavailable.
    */
   requestTimeoutMs: number;
+  /** Where clients reach this service: portal links are `<publicUrl>/portal/<token>`. No trailing slash. */
+  publicUrl: string;
+  /** The CSP frame-ancestors sources of the portal page: who may embed it in a frame. */
+  portalFrameAncestors: string;
 }
 
 /**
@@ -147,9 +151,44 @@ function apiKeys(env: Env, name: string): string[] {
   return [...new Set(keys)];
 }
 
+function publicUrl(env: Env, name: string, port: number): string {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return `http://localhost:${port}`;
+  const expected = 'an http:// or https:// URL without query or fragment, such as https://billing.example.com';
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(name, expected, raw);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(name, expected, raw);
+  }
+  // A path prefix (a reverse proxy mounting Tally under /billing) is kept; links append /portal/<token>.
+  return url.toString().replace(/\/+$/, '');
+}
+
+/**
+ * CSP source expressions a SaaS may name as the page's embedders: 'none' alone, or 'self' and
+ * http(s) origins (a leading *. for subdomains). Anything else, a `;` or a newline above all, could
+ * smuggle another directive into the header.
+ */
+const FRAME_SOURCE = /^(?:'self'|https?:\/\/(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?)$/;
+
+function frameAncestors(env: Env, name: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return "'none'";
+  const sources = raw.trim().split(/\s+/);
+  if (sources.length === 1 && sources[0] === "'none'") return "'none'";
+  const expected = `'none', or space-separated 'self' and http(s) origins such as https://app.example.com https://*.example.com`;
+  if (!sources.every((source) => FRAME_SOURCE.test(source))) throw new ConfigError(name, expected, raw);
+  return sources.join(' ');
+}
+
 export function loadConfig(env: Env = process.env): EnvConfig {
+  const port = int(env, 'PORT', 3000, 0, 65535);
   return {
-    port: int(env, 'PORT', 3000, 0, 65535),
+    port,
     host: host(env, 'HOST', '0.0.0.0'),
     databaseUrl: postgresUrl(env, 'DATABASE_URL'),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 1, 1000),
@@ -166,5 +205,7 @@ export function loadConfig(env: Env = process.env): EnvConfig {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 5000, 100, 600_000),
+    publicUrl: publicUrl(env, 'PUBLIC_URL', port),
+    portalFrameAncestors: frameAncestors(env, 'PORTAL_FRAME_ANCESTORS'),
   };
 }
