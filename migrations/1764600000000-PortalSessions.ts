@@ -42,9 +42,10 @@ export class PortalSessions1764600000000 implements MigrationInterface {
         sealed_through timestamptz NOT NULL
       )`);
     // Everything recorded so far is still to be sealed: the sealer works through it a day at a time.
+    // Milliseconds: the sealer moves the watermark in JavaScript Dates, which hold no finer time.
     await q.query(`
       INSERT INTO usage_daily_watermark (sealed_through)
-      SELECT coalesce(min(recorded_at), now()) FROM usage_events`);
+      SELECT date_trunc('milliseconds', coalesce(min(recorded_at), now())) FROM usage_events`);
     // recorded_at grows with the table's physical order (append-only, default now()), so a BRIN
     // index finds "recorded since" in the last few block ranges, at almost no cost to ingestion:
     // a B-tree here would be a fifth index written by every ledger insert.

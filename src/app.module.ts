@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PortalModule } from './portal/portal.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
 import { UsageModule } from './usage/usage.module';
 
@@ -28,6 +29,7 @@ export class AppModule {
         CatalogModule,
         UsageModule,
         BillingModule,
+        PortalModule,
         SchedulingModule,
         HealthModule,
       ],

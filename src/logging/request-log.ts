@@ -17,14 +17,38 @@ function redactQuery(query: unknown): unknown {
   );
 }
 
+/**
+ * A portal link's path segment is its credential (portal/page/portal-page.controller.ts): whoever
+ * reads it opens the customer's page. Matched anywhere in the URL, whatever follows it, and in a
+ * Referer a browser may send (the page asks browsers not to, with Referrer-Policy: no-referrer).
+ */
+const PORTAL_TOKEN = /(\/portal\/)[^/?#]+/gi;
+
+/** The path of the portal page's route, however the request spelled it (`/%70ortal/…` routes there too). */
+export const PORTAL_PAGE_ROUTE = '/portal/:token';
+
+const redactUrl = (url: string, route?: string) => {
+  let redacted = url;
+  if (route === PORTAL_PAGE_ROUTE) redacted = `/portal/[redacted]${url.includes('?') ? url.slice(url.indexOf('?')) : ''}`;
+  else if (/\/portal\//i.test(url)) redacted = url.replace(PORTAL_TOKEN, '$1[redacted]');
+  return redacted.includes('?') ? redacted.replace(SECRET_IN_URL, '$1[redacted]') : redacted;
+};
+
+/** The headers, with a Referer that names a portal link redacted; the same object when there is none. */
+function redactHeaders(headers: FastifyRequest['headers']): FastifyRequest['headers'] {
+  const referer = headers.referer;
+  if (typeof referer !== 'string' || !/\/portal\//i.test(referer)) return headers;
+  return { ...headers, referer: redactUrl(referer) };
+}
+
 /** What the request line says about the request; pino redacts its credentials (root-logger.ts), the URL's here. */
 function requestFields(request: FastifyRequest) {
   return {
     id: request.id,
     method: request.method,
-    url: request.url.includes('?') ? request.url.replace(SECRET_IN_URL, '$1[redacted]') : request.url,
+    url: redactUrl(request.url, request.routeOptions.url),
     query: redactQuery(request.query),
-    headers: request.headers,
+    headers: redactHeaders(request.headers),
     remoteAddress: request.socket.remoteAddress,
     remotePort: request.socket.remotePort,
   };

@@ -39,7 +39,8 @@ import { UsageService } from './usage.service';
     LedgerBatcher,
     UsageInstance,
   ],
-  // The readiness check asks whether the buffered strategy's background work runs.
-  exports: [BufferedFlusher],
+  // The readiness check asks whether the buffered strategy's background work runs; the portal
+  // page shows each feature's used and limit as periodUsage reads them.
+  exports: [BufferedFlusher, UsageService],
 })
 export class UsageModule {}

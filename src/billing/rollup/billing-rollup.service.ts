@@ -29,6 +29,9 @@ import {
 import { DuePeriod } from './due-periods';
 import { RollupResultResponse, UpcomingInvoiceResponse } from '../billing.responses';
 
+/** A period's quantities per feature id, as ledgerSums reads them. */
+export type PeriodQuantities = (subscriptionId: string, periodStart: Date) => Promise<Map<string, LedgerQuantity>>;
+
 /** A period to invoice, with every version of its plan; the one that governs it is asked for per chunk. */
 interface DueUnit {
   subscription: RollupSubscription;
@@ -228,8 +231,11 @@ export class BillingRollupService {
    * usage: the period as the rollup will see it, governed by the same plan version, priced from the
    * same ledger sums by the same draft. The ledger holds every accepted event (a buffered one is
    * written there before it is acknowledged, whichever instance took it), so unflushed counts are in.
+   *
+   * `quantities`: where the period's per-feature sums come from, when not from the ledger itself
+   * (the portal page reads them from its daily rollup, which holds the same sums for less).
    */
-  async upcoming(subscriptionId: string, now = new Date()): Promise<UpcomingInvoiceResponse> {
+  async upcoming(subscriptionId: string, now = new Date(), quantities?: PeriodQuantities): Promise<UpcomingInvoiceResponse> {
     const subscription = isUuid(subscriptionId) ? await this.rollups.subscription(subscriptionId) : undefined;
     if (!subscription) throw notFound(`subscription '${subscriptionId}'`);
     if (subscription.endsAt && now >= subscription.endsAt) throw subscriptionEnded(subscriptionId, subscription.endsAt);
@@ -239,7 +245,7 @@ export class BillingRollupService {
     const period: DuePeriod = { ...segment, end: endsAt && endsAt < segment.end ? endsAt : segment.end };
     const versions = (await this.rollups.planVersions([period.planId])).get(period.planId) ?? [];
     const [unit] = await this.governedBy([{ subscription, period, versions }]);
-    const [sums] = await this.rollups.ledgerSums(this.db.manager, [unit]);
+    const sums = quantities ? await quantities(subscription.id, period.start) : (await this.rollups.ledgerSums(this.db.manager, [unit]))[0];
     const { lines, total } = this.draft(unit, sums);
     return {
       subscriptionId: subscription.id,
