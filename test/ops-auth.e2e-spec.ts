@@ -103,7 +103,8 @@ describe('API keys', () => {
   });
 
   it('keys /v1 only: every route outside it is one of the open ones', () => {
-    const open = ['/health/live', '/health/ready', '/metrics', '/openapi.json', '/docs'];
+    // /portal/:token is open to the API key check: its token is its credential (test/portal.e2e-spec.ts).
+    const open = ['/health/live', '/health/ready', '/metrics', '/openapi.json', '/docs', '/portal/:token'];
     const outside = servedRoutes(t.app).filter((r) => r.url !== '/v1' && !r.url.startsWith('/v1/'));
     expect(outside.filter((r) => !open.includes(r.url) && !r.url.startsWith('/docs/'))).toEqual([]);
   });
@@ -113,6 +114,18 @@ describe('API keys', () => {
       const res = await t.http().get(path);
       expect({ path, status: res.status }).toEqual({ path, status: 200 });
     }
+  });
+
+  it('asks no API key of a portal page: a link opens it by its token alone (an unknown one: the 401 page, not the API error)', async () => {
+    await t.http().post('/v1/customers').set('authorization', `Bearer ${KEY}`).send({ externalId: 'auth-portal', name: 'Portal' }).expect(201);
+    const session = await t.http().post('/v1/customers/auth-portal/portal-sessions').set('authorization', `Bearer ${KEY}`).send({});
+    expect(session.status).toBe(201);
+    const path = new URL(session.body.url).pathname;
+    const page = await t.http().get(path);
+    expect({ status: page.status, type: page.headers['content-type'] }).toEqual({ status: 200, type: 'text/html; charset=utf-8' });
+    const unknown = await t.http().get(`/portal/${'x'.repeat(43)}`);
+    expect({ status: unknown.status, type: unknown.headers['content-type'] }).toEqual({ status: 401, type: 'text/html; charset=utf-8' });
+    expect(unknown.headers['www-authenticate']).toBeUndefined();
   });
 
   it('logs one JSON line per request with its id, never a key, and no health checks', async () => {

@@ -30,7 +30,7 @@ const time = (date: Date, text = utcDateTime(date)) => html`<time datetime="${da
 function featureRow(f: FeatureView): Html {
   const state = limitState(f.used, f.limit);
   return html`<tr class="state-${state}" data-feature="${f.key}">
-<th scope="row">${f.name}<span class="key">${f.key}</span></th>
+<th scope="row">${f.name}${f.name === f.key ? '' : html`<span class="key">${f.key}</span>`}</th>
 <td class="num used" data-label="Used">${count(f.used)}</td>
 <td class="num limit" data-label="Limit">${f.limit === null ? 'Unlimited' : count(f.limit)}</td>
 <td class="share">${f.limit === null ? html`<span class="muted">No limit</span>` : usageBar(f.used, f.limit)}</td>
