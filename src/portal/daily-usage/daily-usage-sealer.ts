@@ -42,17 +42,27 @@ export class DailyUsageSealer implements OnApplicationBootstrap, BeforeApplicati
   /** Seals everything that is safe to seal, a slice per transaction; returns the slices sealed. */
   async sealAll(): Promise<number> {
     let slices = 0;
-    while (!this.stopping && (await this.sealSlice())) slices++;
+    for (let more = true; more && !this.stopping; ) {
+      const slice = await this.sealSlice();
+      if (slice.sealed) slices++;
+      more = slice.more;
+    }
     return slices;
   }
 
-  private sealSlice(): Promise<boolean> {
+  /**
+   * One slice. `more`: the slice was cut at SLICE_MS, the backlog goes on. A slice that reaches the
+   * safe point ends the run, or the loop would chase the clock (each transaction's safe point is a
+   * few milliseconds later) with slices of nothing.
+   */
+  private sealSlice(): Promise<{ sealed: boolean; more: boolean }> {
     return this.db.transaction(async (manager) => {
       const mark = await this.daily.lockWatermark(manager);
-      if (!mark || mark.safe <= mark.sealedThrough) return false;
-      const to = new Date(Math.min(mark.safe.getTime(), mark.sealedThrough.getTime() + SLICE_MS));
+      if (!mark || mark.safe <= mark.sealedThrough) return { sealed: false, more: false };
+      const cut = mark.sealedThrough.getTime() + SLICE_MS;
+      const to = new Date(Math.min(mark.safe.getTime(), cut));
       await this.daily.seal(manager, mark.sealedThrough, to);
-      return true;
+      return { sealed: true, more: cut < mark.safe.getTime() };
     });
   }
 
