@@ -21,6 +21,7 @@ import { loadConfig, resolveConfig } from '../src/config/config';
 import { EmbeddedDatabase } from '../src/database/embedded/embedded-database';
 import { createScratchDatabase } from '../src/database/scratch-database';
 import { DailyUsageSealer } from '../src/portal/daily-usage/daily-usage-sealer';
+import { DAILY_USAGE_SQL } from '../src/portal/daily-usage/daily-usage.repository';
 
 const SUBSCRIPTIONS = 5;
 const FEATURES_PER_PLAN = 2;
@@ -120,17 +121,7 @@ async function main(): Promise<void> {
     const { rows: ids } = await db.query(`SELECT id, now() - interval '1 month' AS since FROM subscriptions`);
     const { rows: mark } = await db.query(`SELECT sealed_through::text FROM usage_daily_watermark`);
     const { rows: plan } = await db.query(
-      `EXPLAIN (ANALYZE, BUFFERS)
-       WITH wanted AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) WITH ORDINALITY AS w(subscription_id, period_start, unit)),
-       recent AS MATERIALIZED (SELECT subscription_id, period_start, feature_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, quantity
-                                FROM usage_events WHERE recorded_at >= $3)
-       SELECT x.unit, x.feature_id, x.day, sum(x.quantity)
-         FROM (SELECT w.unit, d.feature_id, d.day, d.quantity FROM wanted w
-                 JOIN usage_daily d ON d.subscription_id = w.subscription_id AND d.period_start = w.period_start
-               UNION ALL
-               SELECT w.unit, r.feature_id, r.day, r.quantity FROM wanted w
-                 JOIN recent r ON r.subscription_id = w.subscription_id AND r.period_start = w.period_start) x
-        GROUP BY x.unit, x.feature_id, x.day`,
+      `EXPLAIN (ANALYZE, BUFFERS) ${DAILY_USAGE_SQL}`,
       [ids.map((r) => r.id), ids.map(() => startAt), mark[0].sealed_through],
     );
     console.log('\nEXPLAIN ANALYZE of the daily-usage query (after sealing):');

@@ -12,6 +12,30 @@ export interface DailyQuantity {
   quantity: string;
 }
 
+/**
+ * $1, $2: the periods (subscription ids and period starts, in pairs); $3: the watermark. Sealed
+ * days from usage_daily, plus the events recorded since from the ledger (the BRIN range scan on
+ * recorded_at, materialized so that it is the only way the ledger is read). Exported for
+ * EXPLAIN ANALYZE in scripts/bench-portal.ts.
+ */
+export const DAILY_USAGE_SQL = `WITH wanted AS (
+     SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) WITH ORDINALITY AS w(subscription_id, period_start, unit)
+   ), recent AS MATERIALIZED (
+     SELECT subscription_id, period_start, feature_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, quantity
+       FROM usage_events WHERE recorded_at >= $3
+   )
+   SELECT x.unit::int AS unit, x.feature_id, f.key AS feature_key, x.day::text AS day, sum(x.quantity)::text AS quantity
+     FROM (SELECT w.unit, d.feature_id, d.day, d.quantity
+             FROM wanted w
+             JOIN usage_daily d ON d.subscription_id = w.subscription_id AND d.period_start = w.period_start
+           UNION ALL
+           SELECT w.unit, r.feature_id, r.day, r.quantity
+             FROM wanted w
+             JOIN recent r ON r.subscription_id = w.subscription_id AND r.period_start = w.period_start) x
+     JOIN features f ON f.id = x.feature_id
+    GROUP BY x.unit, x.feature_id, f.key, x.day
+    ORDER BY x.unit, f.key, x.day`;
+
 /** The period of one subscription whose days are asked for. */
 export interface PeriodKey {
   subscriptionId: string;
@@ -36,26 +60,11 @@ export class DailyUsageRepository {
     const rows: { unit: number; feature_id: string; feature_key: string; day: string; quantity: string }[] =
       await this.db.transaction('REPEATABLE READ', async (manager) => {
         const [{ sealed_through }] = await manager.query(`SELECT sealed_through::text FROM usage_daily_watermark`);
-        return manager.query(
-          `WITH wanted AS (
-             SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) WITH ORDINALITY AS w(subscription_id, period_start, unit)
-           ), recent AS MATERIALIZED (
-             SELECT subscription_id, period_start, feature_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, quantity
-               FROM usage_events WHERE recorded_at >= $3
-           )
-           SELECT x.unit::int AS unit, x.feature_id, f.key AS feature_key, x.day::text AS day, sum(x.quantity)::text AS quantity
-             FROM (SELECT w.unit, d.feature_id, d.day, d.quantity
-                     FROM wanted w
-                     JOIN usage_daily d ON d.subscription_id = w.subscription_id AND d.period_start = w.period_start
-                   UNION ALL
-                   SELECT w.unit, r.feature_id, r.day, r.quantity
-                     FROM wanted w
-                     JOIN recent r ON r.subscription_id = w.subscription_id AND r.period_start = w.period_start) x
-             JOIN features f ON f.id = x.feature_id
-            GROUP BY x.unit, x.feature_id, f.key, x.day
-            ORDER BY x.unit, f.key, x.day`,
-          [periods.map((p) => p.subscriptionId), periods.map((p) => p.periodStart.toISOString()), sealed_through],
-        );
+        return manager.query(DAILY_USAGE_SQL, [
+          periods.map((p) => p.subscriptionId),
+          periods.map((p) => p.periodStart.toISOString()),
+          sealed_through,
+        ]);
       });
     const out: DailyQuantity[][] = periods.map(() => []);
     for (const r of rows) out[r.unit - 1].push({ featureId: r.feature_id, featureKey: r.feature_key, day: r.day, quantity: r.quantity });
