@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, Page, chromium } from 'playwright-core';
 import { portalCustomer, portalLink } from './support/portal';
@@ -20,6 +20,9 @@ describe('customer portal in a real browser (headless Chromium)', () => {
   let path: string;
 
   beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: sudo apt-get install -y --no-install-recommends chromium (.ci/run does this)`);
+    }
     mkdirSync(OUTPUT, { recursive: true });
     t = await createTestApp();
     a = await portalCustomer(t.baseUrl, 'Northwind Traders');
