@@ -14,13 +14,14 @@ import { PlansController } from './plans/plans.controller';
 import { PlansService } from './plans/plans.service';
 import { Subscription } from './subscriptions/subscription.entity';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
+import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 
 /** Features, plans, customers and subscriptions: what is metered, for whom, under which limits. */
 @Module({
   imports: [TypeOrmModule.forFeature([Feature, Plan, PlanVersion, PlanCharge, Customer, Subscription]), CountersModule],
   controllers: [FeaturesController, PlansController, CustomersController, SubscriptionsController],
-  providers: [FeaturesService, PlansService, CustomersService, SubscriptionsService],
+  providers: [FeaturesService, PlansService, CustomersService, SubscriptionsService, SubscriptionsRepository],
   exports: [SubscriptionsService, FeaturesService],
 })
 export class CatalogModule {}

@@ -2,37 +2,29 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { notFound } from '../../common/errors/tally.error';
+import { Page, readPage } from '../../common/paging/page';
 import { isUuid } from '../../common/postgres-errors';
 import { inTransaction } from '../../common/transaction';
 import { timestampField } from '../../common/validation';
 import { UsageCountersRepository } from '../../usage/counters/usage-counters.repository';
 import { Customer } from '../customers/customer.entity';
 import { Plan } from '../plans/plan.entity';
-import { Interval, periodAt, periodByIndex } from './billing-period';
+import { periodAt, periodByIndex } from './billing-period';
 import { CancelAt } from './cancel-subscription.dto';
 import { CreateSubscriptionDto } from './create-subscription.dto';
+import { ListSubscriptionsQuery } from './list-subscriptions.query';
+import { statusAt } from './subscription-status';
 import { Subscription } from './subscription.entity';
+import { SUBSCRIPTION_CURSOR, SubscriptionTerms, SubscriptionsRepository } from './subscriptions.repository';
 import { SubscriptionResponse } from '../catalog.responses';
 import { alreadyCancelled } from '../catalog.errors';
-
-/** What metering and billing need to know of a subscription, read in one query. */
-export interface SubscriptionTerms {
-  id: string;
-  planId: string;
-  customerExternalId: string;
-  planKey: string;
-  interval: Interval;
-  currency: string;
-  startAt: Date;
-  endsAt: Date | null;
-  cancelledAt: Date | null;
-}
 
 @Injectable()
 export class SubscriptionsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly counters: UsageCountersRepository,
+    private readonly repository: SubscriptionsRepository,
   ) {}
 
   async create(dto: CreateSubscriptionDto): Promise<SubscriptionResponse> {
@@ -88,28 +80,20 @@ export class SubscriptionsService {
 
   /** The subscription joined with its plan and customer; 404 for an unknown (or malformed) id. */
   async terms(id: string): Promise<SubscriptionTerms> {
-    if (!isUuid(id)) throw notFound(`subscription '${id}'`);
-    const [row] = await this.db.query(
-      `SELECT s.id, s.plan_id, c.external_id, p.key AS plan_key, p.interval, p.currency,
-              s.start_at, s.ends_at, s.cancelled_at
-         FROM subscriptions s
-         JOIN plans p ON p.id = s.plan_id
-         JOIN customers c ON c.id = s.customer_id
-        WHERE s.id = $1`,
-      [id],
+    const terms = isUuid(id) ? await this.repository.find(id) : undefined;
+    if (!terms) throw notFound(`subscription '${id}'`);
+    return terms;
+  }
+
+  /** Newest first; `status` is judged at `now`, as each subscription's own status is. */
+  list(query: ListSubscriptionsQuery, now = new Date()): Promise<Page<SubscriptionResponse>> {
+    return readPage(
+      query,
+      SUBSCRIPTION_CURSOR,
+      (after, limit) => this.repository.list({ ...query, now, after, limit }),
+      (row) => ({ createdAt: row.createdAtKey, id: row.id }),
+      (row) => view(row, now),
     );
-    if (!row) throw notFound(`subscription '${id}'`);
-    return {
-      id: row.id,
-      planId: row.plan_id,
-      customerExternalId: row.external_id,
-      planKey: row.plan_key,
-      interval: row.interval,
-      currency: row.currency,
-      startAt: row.start_at,
-      endsAt: row.ends_at,
-      cancelledAt: row.cancelled_at,
-    };
   }
 }
 
@@ -118,12 +102,11 @@ function view(terms: SubscriptionTerms, now: Date): SubscriptionResponse {
   let at = now < terms.startAt ? terms.startAt : now;
   if (terms.endsAt && at >= terms.endsAt) at = new Date(Math.max(terms.endsAt.getTime() - 1, terms.startAt.getTime()));
   const period = periodAt(terms.startAt, terms.interval, at) ?? periodByIndex(terms.startAt, terms.interval, 0);
-  const ended = terms.endsAt !== null && now >= terms.endsAt;
   return {
     id: terms.id,
     customerExternalId: terms.customerExternalId,
     planKey: terms.planKey,
-    status: ended ? 'ended' : terms.cancelledAt ? 'cancelled' : 'active',
+    status: statusAt(terms, now),
     startAt: terms.startAt.toISOString(),
     endsAt: terms.endsAt?.toISOString() ?? null,
     currentPeriodStart: period.start.toISOString(),
