@@ -1,8 +1,10 @@
+import { get } from 'node:http';
 import { DAY_MS, HOUR_MS, billedSubscription, invoicesOf, iso, meteredSubscription, quantityOn, unique } from './support/fixtures';
 import { postJson, send } from './support/http';
 import { expectEachOnce, forgedCursor, queryString, walkPages } from './support/pages';
 import { TestApp, createTestApp } from './support/test-app';
 import { sql } from './support/test-database';
+import { until } from './support/until';
 
 const HEADER = 'id,subscriptionId,feature,quantity,idempotencyKey,occurredAt,recordedAt,periodStart';
 
@@ -206,6 +208,42 @@ describe('the event log: GET /v1/usage/events', () => {
       // JSON stays the answer to JSON, to */* and to a JSON-first tie.
       for (const accept of ['application/json', '*/*', 'application/json, text/csv']) {
         expect((await csv({ subscriptionId: sub.subscriptionId, limit: '1' }, accept)).type).toMatch(/^application\/json/);
+      }
+    });
+
+    it('gives its connection back when the client leaves mid-export', async () => {
+      // A pool of two, and an export large enough to be cut short: 200,000 events straight into the ledger.
+      const small = await createTestApp({ databaseUrl: t.databaseUrl, config: { dbPoolSize: 2, billingRollupCron: null } });
+      try {
+        const sub = await meteredSubscription(small.baseUrl, {});
+        await sql(
+          t.databaseUrl,
+          `INSERT INTO usage_events (subscription_id, feature_id, period_start, quantity, occurred_at, used_after)
+           SELECT $1, (SELECT id FROM features WHERE key = $2), now(), 1, now() - g * interval '1 ms', g FROM generate_series(1, 200000) g`,
+          [sub.subscriptionId, sub.feature],
+        );
+        for (let i = 0; i < 4; i++) {
+          // node:http rather than fetch: one connection, destroyed once the first bytes are in.
+          await new Promise<void>((resolve, reject) => {
+            const req = get(`${small.baseUrl}/v1/usage/events?subscriptionId=${sub.subscriptionId}`, { headers: { accept: 'text/csv' } }, (res) => {
+              expect(res.statusCode).toBe(200);
+              res.once('data', () => {
+                req.destroy();
+                resolve();
+              });
+            });
+            req.on('error', reject);
+          });
+        }
+        // Four exports abandoned on a pool of two: the pool still answers, and no export is left running.
+        const page = await send(small.baseUrl, 'GET', `/v1/usage/events?subscriptionId=${sub.subscriptionId}&limit=1`);
+        expect(page.status).toBe(200);
+        await until(async () => {
+          const running = await sql(t.databaseUrl, `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%FROM usage_events e%' AND state <> 'idle'`);
+          return running.length === 0;
+        }, 'the abandoned exports to end');
+      } finally {
+        await small.close();
       }
     });
 
