@@ -5,7 +5,7 @@ export const queryString = (query: Record<string, string | number | undefined>) 
   new URLSearchParams(
     Object.entries(query)
       .filter(([, value]) => value !== undefined)
-      .map(([name, value]) => [name, String(value)]),
+      .map(([name, value]): [string, string] => [name, String(value)]),
   ).toString();
 
 /**

@@ -144,15 +144,17 @@ export class PlansService {
     return this.view(planId);
   }
 
-  list(query: ListPlansQuery): Promise<Page<PlanResponse>> {
-    return readPage(
+  async list(query: ListPlansQuery): Promise<Page<PlanResponse>> {
+    const page = await readPage(
       query,
       PLAN_CURSOR,
       (after, limit) =>
         this.db.getRepository(Plan).find({ where: after ? { key: MoreThan(after.key) } : {}, order: { key: 'ASC' }, take: limit }),
       (plan) => ({ key: plan.key }),
       (plan) => plan,
-    ).then(async (page) => ({ ...page, data: await this.views(page.data) }));
+    );
+    // The charges of the whole page in one query, not one per plan.
+    return { ...page, data: await this.views(page.data) };
   }
 
   async get(key: string): Promise<PlanResponse> {

@@ -18,15 +18,14 @@ export class UsageEventLogService {
     private readonly subscriptions: SubscriptionsService,
   ) {}
 
-  list(query: ListUsageEventsQuery): Promise<Page<UsageEventResponse>> {
-    return this.filterOf(query).then((filter) =>
-      readPage(
-        query,
-        USAGE_EVENT_CURSOR,
-        (after, limit) => this.ledger.list({ ...filter, after, limit }),
-        (event) => ({ occurredAt: event.occurredAtKey, id: event.id }),
-        ({ occurredAtKey: _key, ...event }) => item(event),
-      ),
+  async list(query: ListUsageEventsQuery): Promise<Page<UsageEventResponse>> {
+    const filter = await this.filterOf(query);
+    return readPage(
+      query,
+      USAGE_EVENT_CURSOR,
+      (after, limit) => this.ledger.list({ ...filter, after, limit }),
+      (event) => ({ occurredAt: event.occurredAtKey, id: event.id }),
+      ({ occurredAtKey: _key, ...event }) => item(event),
     );
   }
 
