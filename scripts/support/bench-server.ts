@@ -30,7 +30,7 @@ export async function startServer(databaseUrl: string, env: Record<string, strin
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitUntilAnswering(`${baseUrl}/v1/features/-`, child);
-  return { baseUrl, stop: () => stopChild(child) };
+  return { baseUrl, pid: child.pid!, stop: () => stopChild(child) };
 }
 
 /** Fastify alone with one trivial route (bare-fastify.ts) in a child process: the HTTP ceiling. */

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PageOf } from '../common/paging/page';
 import { INVOICE_STATUSES, InvoiceStatus } from './invoices/entities/invoice.entity';
 
 /** An invoice line as the service builds it (InvoiceLineResponse documents it). */
@@ -57,13 +58,7 @@ export class UpcomingInvoiceResponse {
   total: string;
 }
 
-export class InvoicePageResponse {
-  @ApiProperty({ type: () => [InvoiceResponse] })
-  data: InvoiceResponse[];
-  /** Pass as `cursor` for the next page; null on the last page. */
-  @ApiProperty({ type: 'string', nullable: true })
-  nextCursor: string | null;
-}
+export class InvoicePageResponse extends PageOf(InvoiceResponse) {}
 
 export class RollupResultResponse {
   @ApiProperty({ type: 'integer' })

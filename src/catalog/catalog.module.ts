@@ -15,13 +15,14 @@ import { PlansService } from './plans/plans.service';
 import { Subscription } from './subscriptions/subscription.entity';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 import { SubscriptionPlansRepository } from './subscriptions/subscription-plans.repository';
+import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 
 /** Features, plans, customers and subscriptions: what is metered, for whom, under which limits. */
 @Module({
   imports: [TypeOrmModule.forFeature([Feature, Plan, PlanVersion, PlanCharge, Customer, Subscription]), CountersModule],
   controllers: [FeaturesController, PlansController, CustomersController, SubscriptionsController],
-  providers: [FeaturesService, PlansService, CustomersService, SubscriptionsService, SubscriptionPlansRepository],
+  providers: [FeaturesService, PlansService, CustomersService, SubscriptionsService, SubscriptionPlansRepository, SubscriptionsRepository],
   exports: [SubscriptionsService, FeaturesService],
 })
 export class CatalogModule {}

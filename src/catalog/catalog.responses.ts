@@ -1,6 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PageOf } from '../common/paging/page';
 import { STRATEGIES, Strategy } from './features/feature.entity';
 import { INTERVALS, Interval } from './subscriptions/billing-period';
+import { SUBSCRIPTION_STATUSES, SubscriptionStatus } from './subscriptions/subscription-status';
 
 // Each class view the service returns: a field added there and not here fails the build.
 
@@ -66,8 +68,9 @@ export class SubscriptionResponse {
   id: string;
   customerExternalId: string;
   planKey: string;
-  @ApiProperty({ enum: ['active', 'cancelled', 'ended'] })
-  status: 'active' | 'cancelled' | 'ended';
+  /** `ended` once endsAt has passed, `cancelled` while a cancellation's end is ahead, else `active`. */
+  @ApiProperty({ enum: SUBSCRIPTION_STATUSES })
+  status: SubscriptionStatus;
   /** The billing anchor: period k is [startAt + k·interval, startAt + (k+1)·interval). */
   @ApiProperty({ format: 'date-time' })
   startAt: string;
@@ -84,3 +87,8 @@ export class SubscriptionResponse {
   @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
   pendingPlanFrom: string | null;
 }
+
+export class FeaturePageResponse extends PageOf(FeatureResponse) {}
+export class PlanPageResponse extends PageOf(PlanResponse) {}
+export class CustomerPageResponse extends PageOf(CustomerResponse) {}
+export class SubscriptionPageResponse extends PageOf(SubscriptionResponse) {}

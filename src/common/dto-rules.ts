@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsString, Matches, MaxLength, ValidateBy, ValidateIf } from 'class-validator';
 
 /** Keys of features and plans: stable identifiers that appear in URLs. */
 export const IsKey = () =>
@@ -13,3 +13,18 @@ export const IsKey = () =>
 
 /** A required human-readable name. */
 export const IsName = () => applyDecorators(IsString(), IsNotEmpty(), MaxLength(255));
+
+/**
+ * A field an edit must not carry, refused with the reason: clearer than the whitelist's "property
+ * should not exist", and refused even as null. Give it @ApiHideProperty() too, written on the
+ * property itself, where the OpenAPI CLI plugin sees it.
+ */
+export const Unchangeable = (why: string): PropertyDecorator =>
+  applyDecorators(
+    // JSON cannot carry undefined: any value sent, null included, is refused.
+    ValidateIf((_object: object, value: unknown) => value !== undefined),
+    ValidateBy({
+      name: 'unchangeable',
+      validator: { validate: () => false, defaultMessage: (args) => `${args?.property} cannot change: ${why}` },
+    }),
+  );

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BillingSegment, segmentAt } from '../catalog/subscriptions/plan-phases';
 import { FeaturesService } from '../catalog/features/features.service';
-import { SubscriptionTerms, SubscriptionsService } from '../catalog/subscriptions/subscriptions.service';
+import { SubscriptionTerms } from '../catalog/subscriptions/subscriptions.repository';
+import { SubscriptionsService } from '../catalog/subscriptions/subscriptions.service';
 import { Strategy } from '../catalog/features/feature.entity';
 import { notFound } from '../common/errors/tally.error';
 import { TallyConfig } from '../config/config';

@@ -7,6 +7,8 @@ import { LeaseBroker } from './buffered/lease-broker';
 import { LedgerBatcher } from './buffered/ledger-batcher';
 import { UsageInstance } from './buffered/usage-instance';
 import { CountersModule } from './counters/counters.module';
+import { UsageEventLogService } from './ledger/usage-event-log.service';
+import { UsageEventsController } from './ledger/usage-events.controller';
 import { UsageEventsRepository } from './ledger/usage-events.repository';
 import { AtomicStrategy } from './strategies/atomic.strategy';
 import { BufferedStrategy } from './strategies/buffered.strategy';
@@ -21,12 +23,13 @@ import { UsageService } from './usage.service';
 /** Recording usage against plan limits, exactly once, with the strategy each feature names. */
 @Module({
   imports: [CatalogModule, CountersModule],
-  controllers: [UsageController],
+  controllers: [UsageController, UsageEventsController],
   providers: [
     UsageService,
     UsageBatchService,
     UsageEventResolver,
     UsageEventsRepository,
+    UsageEventLogService,
     UsageStrategies,
     AtomicStrategy,
     PessimisticStrategy,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Invoice, InvoiceStatus, StoredInvoiceLine } from './entities/invoice.entity';
-import { InvoiceCursor } from './invoice-cursor';
+import { KeysetCursor } from '../../common/paging/keyset-cursor';
 
 export interface InvoiceRow {
   id: string;
@@ -16,11 +16,15 @@ export interface InvoiceRow {
   total: string;
 }
 
+/** Where a page of invoices stopped: its last invoice's (periodStart, id), newest first. */
+export const INVOICE_CURSOR = new KeysetCursor('invoices', { periodStart: 'timestamp', id: 'uuid' });
+export type InvoicePosition = ReturnType<typeof INVOICE_CURSOR.decode>;
+
 export interface InvoiceFilter {
   subscriptionId?: string;
   customerExternalId?: string;
   status?: InvoiceStatus;
-  after?: InvoiceCursor;
+  after?: InvoicePosition;
   limit: number;
 }
 
@@ -40,7 +44,7 @@ export class InvoicesRepository {
     if (filter.customerExternalId) where.push(`c.external_id = ${param(filter.customerExternalId)}`);
     if (filter.status) where.push(`i.status = ${param(filter.status)}`);
     if (filter.after) {
-      where.push(`(i.period_start, i.id) < (${param(filter.after.periodStart.toISOString())}, ${param(filter.after.id)})`);
+      where.push(`(i.period_start, i.id) < (${param(filter.after.periodStart)}::timestamptz, ${param(filter.after.id)})`);
     }
     return this.db.query(
       `SELECT ${INVOICE_COLUMNS}

@@ -3,27 +3,24 @@ import { notFound } from '../../common/errors/tally.error';
 import { isUuid } from '../../common/postgres-errors';
 import { ExactDecimal } from '../pricing/exact-decimal';
 import { formatAmount } from '../pricing/currency';
-import { DEFAULT_PAGE_SIZE, ListInvoicesQuery } from './dto/list-invoices.query';
+import { readPage } from '../../common/paging/page';
+import { ListInvoicesQuery } from './dto/list-invoices.query';
 import { InvoiceStatus, StoredInvoiceLine } from './entities/invoice.entity';
-import { decodeCursor, encodeCursor } from './invoice-cursor';
-import { InvoiceRow, InvoicesRepository } from './invoices.repository';
+import { INVOICE_CURSOR, InvoiceRow, InvoicesRepository } from './invoices.repository';
 import { InvoiceLineView, InvoicePageResponse, InvoiceResponse } from '../billing.responses';
 
 @Injectable()
 export class InvoicesService {
   constructor(private readonly invoices: InvoicesRepository) {}
 
-  async list(query: ListInvoicesQuery): Promise<InvoicePageResponse> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    // One row more than the page tells whether there is a next page without a count(*).
-    const rows = await this.invoices.list({ ...query, after, limit: limit + 1 });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      data: page.map(view),
-      nextCursor: rows.length > limit ? encodeCursor({ periodStart: last.period_start, id: last.id }) : null,
-    };
+  list(query: ListInvoicesQuery): Promise<InvoicePageResponse> {
+    return readPage(
+      query,
+      INVOICE_CURSOR,
+      (after, limit) => this.invoices.list({ ...query, after, limit }),
+      (row) => ({ periodStart: row.period_start.toISOString(), id: row.id }),
+      view,
+    );
   }
 
   async get(id: string): Promise<InvoiceResponse> {

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { ErrorCode } from '../../common/errors/tally.error';
@@ -6,7 +6,8 @@ import { ApiErrors, ApiV1, BODY_ERRORS } from '../../openapi/api-errors.decorato
 import { CreatePlanDto } from './dto/create-plan.dto';
 import { UpdatePlanDto } from './dto/update-plan.dto';
 import { PlansService } from './plans.service';
-import { PlanResponse } from '../catalog.responses';
+import { PlanPageResponse, PlanResponse } from '../catalog.responses';
+import { ListPlansQuery } from './dto/list-plans.query';
 
 /** The ETag is the plan version, so a client can send it back unchanged as If-Match. */
 const withEtag = (reply: FastifyReply, plan: PlanResponse): PlanResponse => {
@@ -25,6 +26,14 @@ export class PlansController {
   @ApiErrors(...BODY_ERRORS, ErrorCode.NotFound, ErrorCode.AlreadyExists)
   async create(@Body() dto: CreatePlanDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<PlanResponse> {
     return withEtag(reply, await this.plans.create(dto));
+  }
+
+  /** By key; each plan as GET /v1/plans/:key answers it (its version, not an ETag, says which). */
+  @Get()
+  @ApiOkResponse({ type: PlanPageResponse, description: 'By key' })
+  @ApiErrors(ErrorCode.ValidationFailed)
+  list(@Query() query: ListPlansQuery): Promise<PlanPageResponse> {
+    return this.plans.list(query);
   }
 
   @Get(':key')

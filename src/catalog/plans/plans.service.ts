@@ -1,15 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import Decimal from 'decimal.js';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager, In, MoreThan } from 'typeorm';
 import { isCurrency } from '../../billing/pricing/currency';
 import { validateDecimalString, validatePricing } from '../../billing/pricing/validate-pricing';
 import { notFound } from '../../common/errors/tally.error';
+import { KeysetCursor } from '../../common/paging/keyset-cursor';
+import { Page, readPage } from '../../common/paging/page';
 import { isUniqueViolation } from '../../common/postgres-errors';
 import { FieldProblem, validationFailed } from '../../common/validation';
 import { Feature } from '../features/feature.entity';
 import { ChargeDto } from './dto/charge.dto';
 import { CreatePlanDto } from './dto/create-plan.dto';
+import { ListPlansQuery } from './dto/list-plans.query';
 import { UpdatePlanDto } from './dto/update-plan.dto';
 import { PlanCharge } from './plan-charge.entity';
 import { PlanVersion } from './plan-version.entity';
@@ -60,6 +63,22 @@ export function parseIfMatch(header: string | undefined): number | undefined | n
   const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header.trim());
   return match ? Number(match[1]) : null;
 }
+
+/** A charge as stored: the limit a bigint string, null for unlimited. */
+interface StoredCharge {
+  feature: string;
+  limit: string | null;
+  pricing: Record<string, unknown> | null;
+}
+
+const chargeOf = (row: StoredCharge) => ({
+  feature: row.feature,
+  limit: row.limit === null ? null : Number(row.limit),
+  pricing: row.pricing ?? null,
+});
+
+/** Plans by key, which is unique: it alone is the keyset. */
+const PLAN_CURSOR = new KeysetCursor('plans', { key: 'text' });
 
 @Injectable()
 export class PlansService {
@@ -125,6 +144,19 @@ export class PlansService {
     return this.view(planId);
   }
 
+  async list(query: ListPlansQuery): Promise<Page<PlanResponse>> {
+    const page = await readPage(
+      query,
+      PLAN_CURSOR,
+      (after, limit) =>
+        this.db.getRepository(Plan).find({ where: after ? { key: MoreThan(after.key) } : {}, order: { key: 'ASC' }, take: limit }),
+      (plan) => ({ key: plan.key }),
+      (plan) => plan,
+    );
+    // The charges of the whole page in one query, not one per plan.
+    return { ...page, data: await this.views(page.data) };
+  }
+
   async get(key: string): Promise<PlanResponse> {
     const plan = await this.db.getRepository(Plan).findOneBy({ key });
     if (!plan) throw notFound(`plan '${key}'`);
@@ -166,32 +198,44 @@ export class PlansService {
   }
 
   private async chargesOf(manager: EntityManager, planId: string, version: number): Promise<ChargeDto[]> {
-    const rows: { feature: string; limit: string | null; pricing: Record<string, unknown> | null }[] =
-      await manager.query(
-        `SELECT f.key AS feature, c."limit", c.pricing
-           FROM plan_charges c JOIN features f ON f.id = c.feature_id
-          WHERE c.plan_id = $1 AND c.version = $2
-          ORDER BY c.position`,
-        [planId, version],
-      );
-    return rows.map((r) => ({ feature: r.feature, limit: r.limit === null ? null : Number(r.limit), pricing: r.pricing }));
+    const rows: StoredCharge[] = await manager.query(
+      `SELECT f.key AS feature, c."limit", c.pricing
+         FROM plan_charges c JOIN features f ON f.id = c.feature_id
+        WHERE c.plan_id = $1 AND c.version = $2
+        ORDER BY c.position`,
+      [planId, version],
+    );
+    return rows.map(chargeOf);
   }
 
   private async view(planId: string): Promise<PlanResponse> {
-    const plan = await this.db.getRepository(Plan).findOneByOrFail({ id: planId });
-    return {
+    const [plan] = await this.views([await this.db.getRepository(Plan).findOneByOrFail({ id: planId })]);
+    return plan;
+  }
+
+  /** The plans with their current charges, read in one query for all of them. */
+  private async views(plans: Plan[]): Promise<PlanResponse[]> {
+    if (plans.length === 0) return [];
+    const rows: ({ plan_id: string } & StoredCharge)[] = await this.db.query(
+      `SELECT c.plan_id, f.key AS feature, c."limit", c.pricing
+         FROM plan_charges c
+         JOIN unnest($1::uuid[], $2::int[]) AS current(plan_id, version)
+           ON current.plan_id = c.plan_id AND current.version = c.version
+         JOIN features f ON f.id = c.feature_id
+        ORDER BY c.plan_id, c.position`,
+      [plans.map((p) => p.id), plans.map((p) => p.version)],
+    );
+    return plans.map((plan) => ({
       id: plan.id,
       key: plan.key,
       name: plan.name,
       currency: plan.currency,
       interval: plan.interval,
       baseFee: new Decimal(plan.baseFee).toFixed(),
-      charges: await this.chargesOf(this.db.manager, plan.id, plan.version).then((charges) =>
-        charges.map((c) => ({ feature: c.feature, limit: c.limit ?? null, pricing: c.pricing ?? null })),
-      ),
+      charges: rows.filter((row) => row.plan_id === plan.id).map(chargeOf),
       version: plan.version,
       createdAt: plan.createdAt.toISOString(),
       updatedAt: plan.updatedAt.toISOString(),
-    };
+    }));
   }
 }

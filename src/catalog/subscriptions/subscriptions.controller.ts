@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
 import { ErrorCode } from '../../common/errors/tally.error';
 import { ApiErrors, ApiV1, BODY_ERRORS } from '../../openapi/api-errors.decorator';
@@ -6,7 +6,8 @@ import { CancelSubscriptionDto } from './cancel-subscription.dto';
 import { ChangePlanDto } from './change-plan.dto';
 import { CreateSubscriptionDto } from './create-subscription.dto';
 import { SubscriptionsService } from './subscriptions.service';
-import { SubscriptionResponse } from '../catalog.responses';
+import { SubscriptionPageResponse, SubscriptionResponse } from '../catalog.responses';
+import { ListSubscriptionsQuery } from './list-subscriptions.query';
 
 @ApiV1('catalog')
 @Controller('v1/subscriptions')
@@ -19,6 +20,13 @@ export class SubscriptionsController {
   @ApiErrors(...BODY_ERRORS, ErrorCode.NotFound)
   create(@Body() dto: CreateSubscriptionDto): Promise<SubscriptionResponse> {
     return this.subscriptions.create(dto);
+  }
+
+  @Get()
+  @ApiOkResponse({ type: SubscriptionPageResponse, description: 'Newest first' })
+  @ApiErrors(ErrorCode.ValidationFailed)
+  list(@Query() query: ListSubscriptionsQuery): Promise<SubscriptionPageResponse> {
+    return this.subscriptions.list(query);
   }
 
   @Get(':id')

@@ -2,42 +2,28 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { notFound } from '../../common/errors/tally.error';
+import { Page, readPage } from '../../common/paging/page';
 import { isUuid } from '../../common/postgres-errors';
 import { Rollback, inTransaction } from '../../common/transaction';
 import { timestampField } from '../../common/validation';
 import { UsageCountersRepository } from '../../usage/counters/usage-counters.repository';
 import { Customer } from '../customers/customer.entity';
 import { Plan } from '../plans/plan.entity';
-import { Interval, periodAt } from './billing-period';
+import { periodAt } from './billing-period';
 import { ChangeAt } from './change-plan.dto';
 import { PlanPhase, segmentAt } from './plan-phases';
 import { SubscriptionPlansRepository } from './subscription-plans.repository';
 import { CancelAt } from './cancel-subscription.dto';
 import { CreateSubscriptionDto } from './create-subscription.dto';
+import { ListSubscriptionsQuery } from './list-subscriptions.query';
+import { statusAt } from './subscription-status';
 import { Subscription } from './subscription.entity';
+import { SUBSCRIPTION_CURSOR, SubscriptionPhase, SubscriptionTerms, SubscriptionsRepository } from './subscriptions.repository';
+
+export type { SubscriptionPhase, SubscriptionTerms };
 import { SubscriptionResponse } from '../catalog.responses';
 import { alreadyCancelled, planChangeRefused } from '../catalog.errors';
 
-/** A plan phase with the plan's key; `scheduled`: a change at a period's end, pending until it starts. */
-export interface SubscriptionPhase extends PlanPhase {
-  planKey: string;
-  scheduled: boolean;
-}
-
-/** What metering and billing need to know of a subscription, read in one query. */
-export interface SubscriptionTerms {
-  id: string;
-  customerExternalId: string;
-  interval: Interval;
-  currency: string;
-  startAt: Date;
-  endsAt: Date | null;
-  cancelledAt: Date | null;
-  /** Which plan governs from when on, oldest first; the first starts at startAt. */
-  phases: SubscriptionPhase[];
-  /** Bumped by every plan change: a change is applied only to the revision it was decided on. */
-  planRevision: number;
-}
 
 @Injectable()
 export class SubscriptionsService {
@@ -45,6 +31,7 @@ export class SubscriptionsService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly counters: UsageCountersRepository,
     private readonly plans: SubscriptionPlansRepository,
+    private readonly repository: SubscriptionsRepository,
   ) {}
 
   async create(dto: CreateSubscriptionDto): Promise<SubscriptionResponse> {
@@ -185,35 +172,20 @@ export class SubscriptionsService {
 
   /** The subscription with its customer and its plan phases; 404 for an unknown (or malformed) id. */
   async terms(id: string): Promise<SubscriptionTerms> {
-    if (!isUuid(id)) throw notFound(`subscription '${id}'`);
-    const [row] = await this.db.query(
-      `SELECT s.id, c.external_id, p.interval, p.currency, s.start_at, s.ends_at, s.cancelled_at, s.plan_revision,
-              (SELECT json_agg(json_build_object('planId', sp.plan_id, 'planKey', pp.key,
-                                                 'from', extract(epoch FROM sp.effective_from) * 1000,
-                                                 'scheduled', sp.scheduled) ORDER BY sp.effective_from)
-                 FROM subscription_plans sp JOIN plans pp ON pp.id = sp.plan_id
-                WHERE sp.subscription_id = s.id) AS phases
-         FROM subscriptions s
-         JOIN plans p ON p.id = s.plan_id
-         JOIN customers c ON c.id = s.customer_id
-        WHERE s.id = $1`,
-      [id],
+    const terms = isUuid(id) ? await this.repository.find(id) : undefined;
+    if (!terms) throw notFound(`subscription '${id}'`);
+    return terms;
+  }
+
+  /** Newest first; `status` is judged at `now`, as each subscription's own status is. */
+  list(query: ListSubscriptionsQuery, now = new Date()): Promise<Page<SubscriptionResponse>> {
+    return readPage(
+      query,
+      SUBSCRIPTION_CURSOR,
+      (after, limit) => this.repository.list({ ...query, now, after, limit }),
+      (row) => ({ createdAt: row.createdAtKey, id: row.id }),
+      (row) => view(row, now),
     );
-    if (!row) throw notFound(`subscription '${id}'`);
-    return {
-      id: row.id,
-      customerExternalId: row.external_id,
-      interval: row.interval,
-      currency: row.currency,
-      startAt: row.start_at,
-      endsAt: row.ends_at,
-      cancelledAt: row.cancelled_at,
-      planRevision: row.plan_revision,
-      phases: (row.phases as { planId: string; planKey: string; from: number; scheduled: boolean }[]).map((p) => ({
-        ...p,
-        from: new Date(Number(p.from)),
-      })),
-    };
   }
 }
 
@@ -228,12 +200,11 @@ function view(terms: SubscriptionTerms, now: Date): SubscriptionResponse {
   const segment = segmentAt(terms.startAt, terms.interval, terms.phases, at)!;
   const phase = terms.phases.filter((p) => p.from <= at).at(-1) ?? terms.phases[0];
   const pending = terms.phases.find((p) => p.scheduled && p.from > at && !(terms.endsAt && p.from >= terms.endsAt));
-  const ended = terms.endsAt !== null && now >= terms.endsAt;
   return {
     id: terms.id,
     customerExternalId: terms.customerExternalId,
     planKey: phase.planKey,
-    status: ended ? 'ended' : terms.cancelledAt ? 'cancelled' : 'active',
+    status: statusAt(terms, now),
     startAt: terms.startAt.toISOString(),
     endsAt: terms.endsAt?.toISOString() ?? null,
     currentPeriodStart: segment.start.toISOString(),

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PageOf } from '../../common/paging/page';
 
 export class UsageAnswerResponse {
   @ApiProperty({ enum: [true] })
@@ -58,3 +59,29 @@ export class BatchResultsResponse {
   @ApiProperty({ type: () => [BatchResultResponse] })
   results: BatchResultResponse[];
 }
+
+/** One event of the ledger, as GET /v1/usage/events lists it (and as its CSV columns are named). */
+export class UsageEventResponse {
+  /** The ledger's id: a decimal string (a 64-bit number). */
+  @ApiProperty({ example: '8325' })
+  id: string;
+  @ApiProperty({ format: 'uuid' })
+  subscriptionId: string;
+  /** The feature key. */
+  feature: string;
+  @ApiProperty({ type: 'integer' })
+  quantity: number;
+  @ApiProperty({ type: 'string', nullable: true })
+  idempotencyKey: string | null;
+  /** When the usage happened, as sent (or when it was received): it picks the period. */
+  @ApiProperty({ format: 'date-time' })
+  occurredAt: string;
+  /** When the ledger accepted it. */
+  @ApiProperty({ format: 'date-time' })
+  recordedAt: string;
+  /** The start of the period it counts in. */
+  @ApiProperty({ format: 'date-time' })
+  periodStart: string;
+}
+
+export class UsageEventPageResponse extends PageOf(UsageEventResponse) {}

@@ -1,0 +1,4 @@
+import { PageQuery } from '../../common/paging/page.query';
+
+/** Features by key; no filters. */
+export class ListFeaturesQuery extends PageQuery {}
