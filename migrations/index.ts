@@ -4,6 +4,7 @@ import { Invoices1764100000000 } from './1764100000000-Invoices';
 import { LedgerWithoutForeignKeys1764200000000 } from './1764200000000-LedgerWithoutForeignKeys';
 import { LedgerBatchNumbers1764300000000 } from './1764300000000-LedgerBatchNumbers';
 import { CounterTerms1764400000000 } from './1764400000000-CounterTerms';
+import { WebhookOutbox1764500000000 } from './1764500000000-WebhookOutbox';
 
 /** Every migration, oldest first. Listed by hand so that ts-jest, ts-node and the build all load the same set. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   LedgerWithoutForeignKeys1764200000000,
   LedgerBatchNumbers1764300000000,
   CounterTerms1764400000000,
+  WebhookOutbox1764500000000,
 ];

@@ -32,6 +32,11 @@ const BAD: [variable: string, value: string, expected: RegExp][] = [
   ['LOG_LEVEL', 'verbose', /one of fatal, error, warn, info, debug, trace, silent/],
   ['SHUTDOWN_TIMEOUT_MS', '0', /from 100 to 600000/],
   ['SHUTDOWN_TIMEOUT_MS', 'ten seconds', /whole number/],
+  ['WEBHOOK_TIMEOUT_MS', '50', /from 100 to 300000/],
+  ['WEBHOOK_RETRY_SCHEDULE', 'PT1M,,PT5M', /comma-separated ISO-8601 durations/],
+  ['WEBHOOK_RETRY_SCHEDULE', 'PT1M,P1M', /comma-separated ISO-8601 durations/],
+  ['WEBHOOK_POLL_INTERVAL_MS', '0', /from 10 to 3600000/],
+  ['WEBHOOK_ALLOW_PRIVATE_NETWORKS', 'yes', /true or false/],
 ];
 
 describe('configuration', () => {
@@ -69,6 +74,10 @@ describe('configuration', () => {
       requestTimeoutMs: 5000,
       billingRollupCron: '*/5 * * * *',
       billingGracePeriodMs: 0,
+      webhookTimeoutMs: 10_000,
+      webhookRetryScheduleMs: [60_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+      webhookPollIntervalMs: 1000,
+      webhookAllowPrivateNetworks: false,
     });
     expect(
       loadConfig({
@@ -79,6 +88,8 @@ describe('configuration', () => {
         HOST: '::1',
         BILLING_ROLLUP_CRON: 'off',
         BILLING_GRACE_PERIOD: 'PT15M',
+        WEBHOOK_RETRY_SCHEDULE: ' PT0.2S, PT1S ',
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'TRUE',
       }),
     ).toMatchObject({
       apiKeys: ['key-one-0123456789abc', 'key-two-0123456789abc'],
@@ -88,6 +99,8 @@ describe('configuration', () => {
       host: '::1',
       billingRollupCron: null,
       billingGracePeriodMs: 15 * 60_000,
+      webhookRetryScheduleMs: [200, 1000],
+      webhookAllowPrivateNetworks: true,
     });
   });
 
