@@ -12,6 +12,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
 import { UsageModule } from './usage/usage.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -28,6 +29,7 @@ export class AppModule {
         CatalogModule,
         UsageModule,
         BillingModule,
+        WebhooksModule,
         SchedulingModule,
         HealthModule,
       ],

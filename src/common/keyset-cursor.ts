@@ -20,3 +20,15 @@ export function decodeKeyset(text: string, isId: (id: string | undefined) => boo
   }
   return { at, id: id! };
 }
+
+/**
+ * A page of up to `limit` rows, newest first, from `rows` fetched with one more than the page: that
+ * one tells whether there is a next page without a count(*).
+ */
+export function keysetPage<R, V>(rows: R[], limit: number, toView: (row: R) => V, keyset: (row: R) => Keyset) {
+  const shown = rows.slice(0, limit);
+  return {
+    data: shown.map(toView),
+    nextCursor: rows.length > limit ? encodeKeyset(keyset(shown[shown.length - 1])) : null,
+  };
+}

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { notFound } from '../../common/errors/tally.error';
 import { isUuid } from '../../common/postgres-errors';
 import { inTransaction } from '../../common/transaction';
 import { timestampField } from '../../common/validation';
 import { UsageCountersRepository } from '../../usage/counters/usage-counters.repository';
+import { OutboxRepository } from '../../webhooks/outbox/outbox.repository';
 import { Customer } from '../customers/customer.entity';
 import { Plan } from '../plans/plan.entity';
 import { Interval, periodAt, periodByIndex } from './billing-period';
@@ -33,6 +34,7 @@ export class SubscriptionsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly counters: UsageCountersRepository,
+    private readonly outbox: OutboxRepository,
   ) {}
 
   async create(dto: CreateSubscriptionDto): Promise<SubscriptionResponse> {
@@ -41,10 +43,15 @@ export class SubscriptionsService {
     if (!customer) throw notFound(`customer '${dto.customerExternalId}'`);
     const plan = await this.db.getRepository(Plan).findOneBy({ key: dto.planKey });
     if (!plan) throw notFound(`plan '${dto.planKey}'`);
-    const saved = await this.db
-      .getRepository(Subscription)
-      .save({ customerId: customer.id, planId: plan.id, startAt, endsAt: null, cancelledAt: null });
-    return this.get(saved.id);
+    // subscription.created commits with the subscription, its data as GET answers it.
+    return inTransaction(this.db, async (manager) => {
+      const saved = await manager
+        .getRepository(Subscription)
+        .save({ customerId: customer.id, planId: plan.id, startAt, endsAt: null, cancelledAt: null });
+      const created = view(await this.terms(saved.id, manager), new Date());
+      await this.outbox.emit(manager, 'subscription.created', [created]);
+      return created;
+    });
   }
 
   async get(id: string, now = new Date()): Promise<SubscriptionResponse> {
@@ -77,6 +84,8 @@ export class SubscriptionsService {
       );
       // The counts check the end on their counter rows, under the lock they count with.
       if (affected === 1) await this.counters.endOpen(manager, terms.id, endsAt);
+      // Only the cancel that set the end announces it.
+      if (affected === 1) await this.outbox.emit(manager, 'subscription.cancelled', [view({ ...terms, endsAt, cancelledAt: now }, now)]);
       return affected === 1;
     });
     if (!cancelled) {
@@ -87,9 +96,9 @@ export class SubscriptionsService {
   }
 
   /** The subscription joined with its plan and customer; 404 for an unknown (or malformed) id. */
-  async terms(id: string): Promise<SubscriptionTerms> {
+  async terms(id: string, manager: EntityManager = this.db.manager): Promise<SubscriptionTerms> {
     if (!isUuid(id)) throw notFound(`subscription '${id}'`);
-    const [row] = await this.db.query(
+    const [row] = await manager.query(
       `SELECT s.id, s.plan_id, c.external_id, p.key AS plan_key, p.interval, p.currency,
               s.start_at, s.ends_at, s.cancelled_at
          FROM subscriptions s

@@ -1,11 +1,10 @@
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { PageQuery } from '../../../common/page.query';
 import { INVOICE_STATUSES, InvoiceStatus } from '../entities/invoice.entity';
 
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../common/page.query';
 
-export class ListInvoicesQuery {
+export class ListInvoicesQuery extends PageQuery {
   @IsOptional()
   @IsUUID()
   subscriptionId?: string;
@@ -18,18 +17,4 @@ export class ListInvoicesQuery {
   @IsOptional()
   @IsIn(INVOICE_STATUSES, { message: `status must be one of: ${INVOICE_STATUSES.join(', ')}` })
   status?: InvoiceStatus;
-
-  /** Query strings are text; only this field is converted, and "1.5" or "ten" still fail @IsInt. */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit?: number;
-
-  /** The nextCursor of the previous page. */
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }
