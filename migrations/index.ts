@@ -7,6 +7,7 @@ import { CounterTerms1764400000000 } from './1764400000000-CounterTerms';
 import { PlanPhases1764500000000 } from './1764500000000-PlanPhases';
 import { ListIndexes1764510000000 } from './1764510000000-ListIndexes';
 import { PortalSessions1764600000000 } from './1764600000000-PortalSessions';
+import { WebhookOutbox1764520000000 } from './1764520000000-WebhookOutbox';
 
 /** Every migration, oldest first. Listed by hand so that ts-jest, ts-node and the build all load the same set. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   PlanPhases1764500000000,
   ListIndexes1764510000000,
   PortalSessions1764600000000,
+  WebhookOutbox1764520000000,
 ];

@@ -13,6 +13,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { PortalModule } from './portal/portal.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
 import { UsageModule } from './usage/usage.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -30,6 +31,7 @@ export class AppModule {
         UsageModule,
         BillingModule,
         PortalModule,
+        WebhooksModule,
         SchedulingModule,
         HealthModule,
       ],

@@ -38,6 +38,11 @@ const BAD: [variable: string, value: string, expected: RegExp][] = [
   ['PORTAL_FRAME_ANCESTORS', "'none' https://app.example.com", /'none', or space-separated/],
   ['PORTAL_FRAME_ANCESTORS', 'https://app.example.com; script-src *', /'none', or space-separated/],
   ['PORTAL_FRAME_ANCESTORS', '*', /http\(s\) origins/],
+  ['WEBHOOK_TIMEOUT_MS', '50', /from 100 to 300000/],
+  ['WEBHOOK_RETRY_SCHEDULE', 'PT1M,,PT5M', /comma-separated ISO-8601 durations/],
+  ['WEBHOOK_RETRY_SCHEDULE', 'PT1M,P1M', /comma-separated ISO-8601 durations/],
+  ['WEBHOOK_POLL_INTERVAL_MS', '0', /from 10 to 3600000/],
+  ['WEBHOOK_ALLOW_PRIVATE_NETWORKS', 'yes', /true or false/],
 ];
 
 describe('configuration', () => {
@@ -77,6 +82,10 @@ describe('configuration', () => {
       billingGracePeriodMs: 0,
       publicUrl: 'http://localhost:3000',
       portalFrameAncestors: "'none'",
+      webhookTimeoutMs: 10_000,
+      webhookRetryScheduleMs: [60_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+      webhookPollIntervalMs: 1000,
+      webhookAllowPrivateNetworks: false,
     });
     expect(loadConfig({ PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
     expect(
@@ -90,6 +99,8 @@ describe('configuration', () => {
         BILLING_GRACE_PERIOD: 'PT15M',
         PUBLIC_URL: 'https://billing.example.com/tally/',
         PORTAL_FRAME_ANCESTORS: " 'self'  https://app.example.com https://*.example.org:8443 ",
+        WEBHOOK_RETRY_SCHEDULE: ' PT0.2S, PT1S ',
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'TRUE',
       }),
     ).toMatchObject({
       apiKeys: ['key-one-0123456789abc', 'key-two-0123456789abc'],
@@ -101,6 +112,8 @@ describe('configuration', () => {
       billingGracePeriodMs: 15 * 60_000,
       publicUrl: 'https://billing.example.com/tally',
       portalFrameAncestors: "'self' https://app.example.com https://*.example.org:8443",
+      webhookRetryScheduleMs: [200, 1000],
+      webhookAllowPrivateNetworks: true,
     });
   });
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CountersModule } from '../usage/counters/counters.module';
+import { OutboxModule } from '../webhooks/outbox/outbox.module';
 import { InvoicesController } from './invoices/invoices.controller';
 import { InvoicesRepository } from './invoices/invoices.repository';
 import { InvoicesService } from './invoices/invoices.service';
@@ -10,7 +11,7 @@ import { RollupRepository } from './rollup/rollup.repository';
 
 /** Pricing (billing/pricing), rollups of ended periods into invoices (billing/rollup), invoices. */
 @Module({
-  imports: [CountersModule],
+  imports: [CountersModule, OutboxModule],
   controllers: [RollupController, InvoicesController, UpcomingInvoiceController],
   providers: [BillingRollupService, RollupRepository, InvoicesService, InvoicesRepository],
   exports: [BillingRollupService],

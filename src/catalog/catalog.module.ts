@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CountersModule } from '../usage/counters/counters.module';
+import { OutboxModule } from '../webhooks/outbox/outbox.module';
 import { CustomersController } from './customers/customers.controller';
 import { Customer } from './customers/customer.entity';
 import { CustomersService } from './customers/customers.service';
@@ -20,7 +21,7 @@ import { SubscriptionsService } from './subscriptions/subscriptions.service';
 
 /** Features, plans, customers and subscriptions: what is metered, for whom, under which limits. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Feature, Plan, PlanVersion, PlanCharge, Customer, Subscription]), CountersModule],
+  imports: [TypeOrmModule.forFeature([Feature, Plan, PlanVersion, PlanCharge, Customer, Subscription]), CountersModule, OutboxModule],
   controllers: [FeaturesController, PlansController, CustomersController, SubscriptionsController],
   providers: [FeaturesService, PlansService, CustomersService, SubscriptionsService, SubscriptionPlansRepository, SubscriptionsRepository],
   exports: [SubscriptionsService, FeaturesService],

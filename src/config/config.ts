@@ -44,6 +44,14 @@ export interface EnvConfig {
   publicUrl: string;
   /** The CSP frame-ancestors sources of the portal page: who may embed it in a frame. */
   portalFrameAncestors: string;
+  /** A webhook POST not answered 2xx within this is a failed attempt (and retried). */
+  webhookTimeoutMs: number;
+  /** WEBHOOK_RETRY_SCHEDULE: the delay before each retry, in milliseconds; after the last, a delivery is failed. */
+  webhookRetryScheduleMs: number[];
+  /** How often each instance looks for due deliveries (it also looks right after a local commit that wrote events). */
+  webhookPollIntervalMs: number;
+  /** Lets webhook URLs reach loopback and private networks (never link-local or metadata addresses). */
+  webhookAllowPrivateNetworks: boolean;
 }
 
 /**
@@ -118,6 +126,23 @@ function isoDuration(env: Env, name: string, fallback: string): number {
   const ms = parseIsoDuration(raw === undefined || raw === '' ? fallback : raw.trim());
   if (ms === undefined) throw new ConfigError(name, 'an ISO-8601 duration such as "PT0S", "PT15M" or "P1D"', raw ?? '');
   return ms;
+}
+
+function isoDurations(env: Env, name: string, fallback: string): number[] {
+  const raw = env[name];
+  const text = raw === undefined || raw.trim() === '' ? fallback : raw;
+  const expected = 'comma-separated ISO-8601 durations such as "PT1M,PT5M,PT30M"';
+  const values = text.split(',').map((part) => parseIsoDuration(part.trim()));
+  if (values.some((ms) => ms === undefined)) throw new ConfigError(name, expected, raw ?? '');
+  return values as number[];
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = raw.trim().toLowerCase();
+  if (value !== 'true' && value !== 'false') throw new ConfigError(name, 'true or false', raw);
+  return value === 'true';
 }
 
 function host(env: Env, name: string, fallback: string): string {
@@ -207,5 +232,9 @@ export function loadConfig(env: Env = process.env): EnvConfig {
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 5000, 100, 600_000),
     publicUrl: publicUrl(env, 'PUBLIC_URL', port),
     portalFrameAncestors: frameAncestors(env, 'PORTAL_FRAME_ANCESTORS'),
+    webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 300_000),
+    webhookRetryScheduleMs: isoDurations(env, 'WEBHOOK_RETRY_SCHEDULE', 'PT1M,PT5M,PT30M,PT2H,PT5H,PT10H,PT10H'),
+    webhookPollIntervalMs: int(env, 'WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 3_600_000),
+    webhookAllowPrivateNetworks: bool(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),
   };
 }

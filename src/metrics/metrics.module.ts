@@ -7,13 +7,14 @@ import { MetricsController } from './metrics.controller';
 import { MetricsRegistry } from './metrics.registry';
 import { RollupMetrics } from './rollup.metrics';
 import { UsageMetrics } from './usage.metrics';
+import { WebhookMetrics } from './webhook.metrics';
 
 /** Prometheus metrics at /metrics. Global: the modules that count inject their metrics class. */
 @Global()
 @Module({
   controllers: [MetricsController],
-  providers: [MetricsRegistry, HttpMetrics, UsageMetrics, BufferedMetrics, RollupMetrics],
-  exports: [MetricsRegistry, UsageMetrics, BufferedMetrics, RollupMetrics],
+  providers: [MetricsRegistry, HttpMetrics, UsageMetrics, BufferedMetrics, RollupMetrics, WebhookMetrics],
+  exports: [MetricsRegistry, UsageMetrics, BufferedMetrics, RollupMetrics, WebhookMetrics],
 })
 export class MetricsModule implements OnModuleInit {
   constructor(

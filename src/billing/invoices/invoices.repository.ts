@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Invoice, InvoiceStatus, StoredInvoiceLine } from './entities/invoice.entity';
 import { KeysetCursor } from '../../common/paging/keyset-cursor';
 
@@ -56,23 +56,28 @@ export class InvoicesRepository {
     );
   }
 
-  async find(id: string): Promise<InvoiceRow | undefined> {
-    const [row] = await this.db.query(
-      `SELECT ${INVOICE_COLUMNS} FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.id = $1`,
-      [id],
-    );
+  async find(id: string, manager: EntityManager = this.db.manager): Promise<InvoiceRow | undefined> {
+    const [row] = await this.findMany([id], manager);
     return row;
+  }
+
+  /** The invoices as GET answers them, read in the caller's transaction (for the events it writes). */
+  findMany(ids: readonly string[], manager: EntityManager = this.db.manager): Promise<InvoiceRow[]> {
+    return manager.query(
+      `SELECT ${INVOICE_COLUMNS} FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.id = ANY($1::uuid[])`,
+      [ids],
+    );
   }
 
   /**
    * finalized → void. Two concurrent voids both find the invoice finalized; only the one whose
-   * UPDATE matched sets voided_at, the other finds it void already. Returns false for an unknown id.
+   * UPDATE matched sets voided_at (and writes invoice.voided), the other finds it void already.
    */
-  async markVoid(id: string): Promise<boolean> {
-    const result = await this.db
+  async markVoid(manager: EntityManager, id: string): Promise<'voided' | 'already_void' | 'not_found'> {
+    const result = await manager
       .getRepository(Invoice)
       .update({ id, status: 'finalized' }, { status: 'void', voidedAt: new Date() });
-    if (result.affected) return true;
-    return this.db.getRepository(Invoice).existsBy({ id });
+    if (result.affected) return 'voided';
+    return (await manager.getRepository(Invoice).existsBy({ id })) ? 'already_void' : 'not_found';
   }
 }

@@ -1,4 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { inTransaction } from '../../common/transaction';
+import { OutboxRepository } from '../../webhooks/outbox/outbox.repository';
 import { notFound } from '../../common/errors/tally.error';
 import { isUuid } from '../../common/postgres-errors';
 import { ExactDecimal } from '../pricing/exact-decimal';
@@ -11,7 +15,11 @@ import { InvoiceLineView, InvoicePageResponse, InvoiceResponse } from '../billin
 
 @Injectable()
 export class InvoicesService {
-  constructor(private readonly invoices: InvoicesRepository) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly invoices: InvoicesRepository,
+    private readonly outbox: OutboxRepository,
+  ) {}
 
   list(query: ListInvoicesQuery): Promise<InvoicePageResponse> {
     return readPage(
@@ -19,28 +27,38 @@ export class InvoicesService {
       INVOICE_CURSOR,
       (after, limit) => this.invoices.list({ ...query, after, limit }),
       (row) => ({ periodStart: row.period_start.toISOString(), id: row.id }),
-      view,
+      invoiceView,
     );
   }
 
   async get(id: string): Promise<InvoiceResponse> {
     const row = isUuid(id) ? await this.invoices.find(id) : undefined;
     if (!row) throw notFound(`invoice '${id}'`);
-    return view(row);
+    return invoiceView(row);
   }
 
   /**
    * Voids an invoice; voiding a void invoice answers it as it is (void is final and takes no
    * arguments, so a retry can only mean the same thing). The period stays closed and the ledger
-   * keeps every event: a void invoice is not re-issued by the rollup.
+   * keeps every event: a void invoice is not re-issued by the rollup. invoice.voided is written
+   * with the change, once: only by the void that changed the status.
    */
   async void(id: string): Promise<InvoiceResponse> {
-    if (!isUuid(id) || !(await this.invoices.markVoid(id))) throw notFound(`invoice '${id}'`);
-    return this.get(id);
+    if (!isUuid(id)) throw notFound(`invoice '${id}'`);
+    const voided = await inTransaction(this.db, async (manager) => {
+      const outcome = await this.invoices.markVoid(manager, id);
+      if (outcome === 'not_found') return undefined;
+      const invoice = invoiceView((await this.invoices.find(id, manager))!);
+      if (outcome === 'voided') await this.outbox.emit(manager, 'invoice.voided', [invoice]);
+      return invoice;
+    });
+    if (!voided) throw notFound(`invoice '${id}'`);
+    return voided;
   }
 }
 
-function view(row: InvoiceRow): InvoiceResponse {
+/** An invoice as the API answers it: GET, lists, and the data of invoice events. */
+export function invoiceView(row: InvoiceRow): InvoiceResponse {
   // Stored amounts are already rounded; formatting only fixes the digits ("49" → "49.00").
   const money = (amount: string) => formatAmount(new ExactDecimal(amount), row.currency);
   return {

@@ -18,6 +18,9 @@ import { formatAmount } from '../pricing/currency';
 import { linesView } from '../invoices/invoices.service';
 import { subscriptionEnded } from '../billing.errors';
 import { UsageCountersRepository } from '../../usage/counters/usage-counters.repository';
+import { OutboxRepository } from '../../webhooks/outbox/outbox.repository';
+import { InvoicesRepository } from '../invoices/invoices.repository';
+import { invoiceView } from '../invoices/invoices.service';
 import {
   FIRST_SUBSCRIPTION_ID,
   NewInvoice,
@@ -48,7 +51,7 @@ const CHUNK_SIZE = 1000;
  *
  * Unit of work: a chunk of (subscription, period) units, in ONE transaction that (1) closes the
  * periods' counters under their row locks, (2) then reads the periods' quantities from the ledger,
- * (3) prices them and inserts the invoices with their lines. Each period is closed and invoiced in
+ * (3) prices them and inserts the invoices with their lines, (4) writes their invoice.created events. Each period is closed and invoiced in
  * the same transaction, so a crash anywhere leaves whole invoices and still-open periods, never a
  * closed period without its invoice; the next run picks up where this one stopped.
  *
@@ -68,6 +71,8 @@ export class BillingRollupService {
     private readonly counters: UsageCountersRepository,
     @Inject(TALLY_CONFIG) private readonly config: TallyConfig,
     private readonly metrics: RollupMetrics,
+    private readonly invoiceRows: InvoicesRepository,
+    private readonly outbox: OutboxRepository,
   ) {}
 
   /**
@@ -221,6 +226,9 @@ export class BillingRollupService {
       // (3) Price and write.
       const invoices: NewInvoice[] = units.map((unit, i) => ({ id: randomUUID(), unit, draft: this.draft(unit, sums[i]) }));
       const createdIds = await this.rollups.insertInvoices(manager, invoices);
+      // (4) invoice.created for the invoices this chunk made (not those another writer got in first).
+      const rows = await this.invoiceRows.findMany([...createdIds], manager);
+      await this.outbox.emit(manager, 'invoice.created', rows.map(invoiceView));
       return createdIds.size;
     });
     return created;

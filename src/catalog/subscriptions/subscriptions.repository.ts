@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { KeysetCursor, keysetTimestamp } from '../../common/paging/keyset-cursor';
 import { Interval } from './billing-period';
 import { PlanPhase } from './plan-phases';
@@ -79,8 +79,8 @@ const toTerms = (row: any): SubscriptionTerms => ({
 export class SubscriptionsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async find(id: string): Promise<SubscriptionTerms | undefined> {
-    const [row] = await this.db.query(
+  async find(id: string, manager: EntityManager = this.db.manager): Promise<SubscriptionTerms | undefined> {
+    const [row] = await manager.query(
       `SELECT ${TERMS_COLUMNS}
          FROM subscriptions s
          JOIN plans p ON p.id = s.plan_id

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { notFound } from '../../common/errors/tally.error';
 import { Page, readPage } from '../../common/paging/page';
 import { isUuid } from '../../common/postgres-errors';
 import { Rollback, inTransaction } from '../../common/transaction';
 import { timestampField } from '../../common/validation';
 import { UsageCountersRepository } from '../../usage/counters/usage-counters.repository';
+import { OutboxRepository } from '../../webhooks/outbox/outbox.repository';
 import { Customer } from '../customers/customer.entity';
 import { Plan } from '../plans/plan.entity';
 import { periodAt } from './billing-period';
@@ -32,6 +33,7 @@ export class SubscriptionsService {
     private readonly counters: UsageCountersRepository,
     private readonly plans: SubscriptionPlansRepository,
     private readonly repository: SubscriptionsRepository,
+    private readonly outbox: OutboxRepository,
   ) {}
 
   async create(dto: CreateSubscriptionDto): Promise<SubscriptionResponse> {
@@ -40,10 +42,15 @@ export class SubscriptionsService {
     if (!customer) throw notFound(`customer '${dto.customerExternalId}'`);
     const plan = await this.db.getRepository(Plan).findOneBy({ key: dto.planKey });
     if (!plan) throw notFound(`plan '${dto.planKey}'`);
-    const saved = await this.db
-      .getRepository(Subscription)
-      .save({ customerId: customer.id, planId: plan.id, startAt, endsAt: null, cancelledAt: null });
-    return this.get(saved.id);
+    // subscription.created commits with the subscription, its data as GET answers it.
+    return inTransaction(this.db, async (manager) => {
+      const saved = await manager
+        .getRepository(Subscription)
+        .save({ customerId: customer.id, planId: plan.id, startAt, endsAt: null, cancelledAt: null });
+      const created = view(await this.terms(saved.id, manager), new Date());
+      await this.outbox.emit(manager, 'subscription.created', [created]);
+      return created;
+    });
   }
 
   async get(id: string, now = new Date()): Promise<SubscriptionResponse> {
@@ -77,6 +84,8 @@ export class SubscriptionsService {
       if (affected !== 1) return false;
       // The counts check the end on their counter rows, under the lock they count with.
       await this.counters.endOpen(manager, terms.id, endsAt);
+      // Only the cancel that set the end announces it.
+      await this.outbox.emit(manager, 'subscription.cancelled', [view({ ...terms, endsAt, cancelledAt: now }, now)]);
       // A plan change scheduled for a period that will not come is no longer pending.
       await this.plans.removeScheduled(manager, terms.id, endsAt);
       return true;
@@ -137,6 +146,7 @@ export class SubscriptionsService {
         await this.plans.addPhase(manager, terms.id, from, plan.id, at === 'period_end');
         if (at === 'now') await this.counters.endOpen(manager, terms.id, from, true);
       }
+      await this.outbox.emit(manager, 'subscription.plan_changed', [view(await this.terms(terms.id, manager), now)]);
       return true;
     });
     if (changed === false) {
@@ -171,8 +181,8 @@ export class SubscriptionsService {
   }
 
   /** The subscription with its customer and its plan phases; 404 for an unknown (or malformed) id. */
-  async terms(id: string): Promise<SubscriptionTerms> {
-    const terms = isUuid(id) ? await this.repository.find(id) : undefined;
+  async terms(id: string, manager?: EntityManager): Promise<SubscriptionTerms> {
+    const terms = isUuid(id) ? await this.repository.find(id, manager) : undefined;
     if (!terms) throw notFound(`subscription '${id}'`);
     return terms;
   }
