@@ -5,6 +5,8 @@ import { LedgerWithoutForeignKeys1764200000000 } from './1764200000000-LedgerWit
 import { LedgerBatchNumbers1764300000000 } from './1764300000000-LedgerBatchNumbers';
 import { CounterTerms1764400000000 } from './1764400000000-CounterTerms';
 import { PlanPhases1764500000000 } from './1764500000000-PlanPhases';
+import { WebhookOutbox1764500000000 } from './1764500000000-WebhookOutbox';
+import { UsageAlerts1764800000000 } from './1764800000000-UsageAlerts';
 
 /** Every migration, oldest first. Listed by hand so that ts-jest, ts-node and the build all load the same set. */
 export const migrations = [
@@ -15,4 +17,6 @@ export const migrations = [
   LedgerBatchNumbers1764300000000,
   CounterTerms1764400000000,
   PlanPhases1764500000000,
+  WebhookOutbox1764500000000,
+  UsageAlerts1764800000000,
 ];

@@ -8,6 +8,8 @@ import { LedgerBatcher } from './buffered/ledger-batcher';
 import { UsageInstance } from './buffered/usage-instance';
 import { CountersModule } from './counters/counters.module';
 import { UsageEventsRepository } from './ledger/usage-events.repository';
+import { UsageAlerts } from './alerts/usage-alerts';
+import { UsageAlertsRepository } from './alerts/usage-alerts.repository';
 import { AtomicStrategy } from './strategies/atomic.strategy';
 import { BufferedStrategy } from './strategies/buffered.strategy';
 import { OptimisticStrategy } from './strategies/optimistic.strategy';
@@ -38,6 +40,8 @@ import { UsageService } from './usage.service';
     BufferedUsageRepository,
     LedgerBatcher,
     UsageInstance,
+    UsageAlerts,
+    UsageAlertsRepository,
   ],
   // The readiness check asks whether the buffered strategy's background work runs.
   exports: [BufferedFlusher],

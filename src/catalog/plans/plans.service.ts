@@ -16,6 +16,7 @@ import { PlanVersion } from './plan-version.entity';
 import { Plan } from './plan.entity';
 import { PlanResponse } from '../catalog.responses';
 import { alreadyExists, chargeFeatureNotFound, planVersionMismatch, planVersionRequired } from '../catalog.errors';
+import { Alert, alertProblems, storedAlerts } from './alerts';
 
 /** base_fee is numeric(30, 12): 18 digits before the point. A longer one was a 500 (numeric overflow). */
 const BASE_FEE_INTEGER_DIGITS = 18;
@@ -46,6 +47,7 @@ function checkMoneyAndPricing(dto: { baseFee?: unknown; charges?: ChargeDto[] },
       const found = validatePricing(charge.pricing, `charges[${i}].pricing`);
       if (found.length > 0) problems.push({ field: `charges[${i}].pricing`, problems: found });
     }
+    problems.push(...alertProblems(charge, i));
   });
   if (problems.length > 0) throw validationFailed(problems);
 }
@@ -161,20 +163,26 @@ export class PlansService {
         position,
         limit: charge.limit === undefined || charge.limit === null ? null : String(charge.limit),
         pricing: (charge.pricing ?? null) as PlanCharge['pricing'],
+        alerts: storedAlerts(charge),
       })),
     );
   }
 
   private async chargesOf(manager: EntityManager, planId: string, version: number): Promise<ChargeDto[]> {
-    const rows: { feature: string; limit: string | null; pricing: Record<string, unknown> | null }[] =
+    const rows: { feature: string; limit: string | null; pricing: Record<string, unknown> | null; alerts: Alert[] | null }[] =
       await manager.query(
-        `SELECT f.key AS feature, c."limit", c.pricing
+        `SELECT f.key AS feature, c."limit", c.pricing, c.alerts
            FROM plan_charges c JOIN features f ON f.id = c.feature_id
           WHERE c.plan_id = $1 AND c.version = $2
           ORDER BY c.position`,
         [planId, version],
       );
-    return rows.map((r) => ({ feature: r.feature, limit: r.limit === null ? null : Number(r.limit), pricing: r.pricing }));
+    return rows.map((r) => ({
+      feature: r.feature,
+      limit: r.limit === null ? null : Number(r.limit),
+      pricing: r.pricing,
+      alerts: r.alerts,
+    }));
   }
 
   private async view(planId: string): Promise<PlanResponse> {
@@ -187,7 +195,7 @@ export class PlansService {
       interval: plan.interval,
       baseFee: new Decimal(plan.baseFee).toFixed(),
       charges: await this.chargesOf(this.db.manager, plan.id, plan.version).then((charges) =>
-        charges.map((c) => ({ feature: c.feature, limit: c.limit ?? null, pricing: c.pricing ?? null })),
+        charges.map((c) => ({ feature: c.feature, limit: c.limit ?? null, pricing: c.pricing ?? null, alerts: (c.alerts as Alert[]) ?? [] })),
       ),
       version: plan.version,
       createdAt: plan.createdAt.toISOString(),
