@@ -111,6 +111,7 @@ describe.each(['atomic', 'pessimistic', 'optimistic', 'buffered'])('connections 
     expect(kills).toBeGreaterThan(0);
 
     const answers = sent.map((s) => s.outcome);
+    if (answers.some((a) => a.status === 0)) console.log(server.output().split('\n').filter((l) => !/request completed|database unavailable/.test(l)).slice(-30).join('\n'));
     expectContractAnswers(answers);
     // The client retries what was unavailable, with its key.
     const last = new Map<string, Answer>();

@@ -27,6 +27,14 @@ export function connectionConfig(config: Pick<TallyConfig, 'databaseUrl'>): Clie
  */
 function clientGivingUpAfter(ms: number): typeof Client {
   return class DeadlineClient extends Client {
+    constructor(config?: string | ClientConfig) {
+      super(config);
+      // A connection the server terminated may report it after TypeORM has let go of the client
+      // and before the pool has: an 'error' event with no listener would end the process. The
+      // query that was running, if any, fails on its own; the pool drops the connection.
+      this.on('error', () => undefined);
+    }
+
     query(...args: unknown[]): any {
       const result = (super.query as (...a: unknown[]) => any)(...args);
       // Submittables (cursors, streams) pace themselves; promises are what requests wait on.
