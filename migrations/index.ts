@@ -6,8 +6,9 @@ import { LedgerBatchNumbers1764300000000 } from './1764300000000-LedgerBatchNumb
 import { CounterTerms1764400000000 } from './1764400000000-CounterTerms';
 import { PlanPhases1764500000000 } from './1764500000000-PlanPhases';
 import { ListIndexes1764510000000 } from './1764510000000-ListIndexes';
-import { PortalSessions1764600000000 } from './1764600000000-PortalSessions';
 import { WebhookOutbox1764520000000 } from './1764520000000-WebhookOutbox';
+import { PortalSessions1764600000000 } from './1764600000000-PortalSessions';
+import { UsageAlerts1764800000000 } from './1764800000000-UsageAlerts';
 
 /** Every migration, oldest first. Listed by hand so that ts-jest, ts-node and the build all load the same set. */
 export const migrations = [
@@ -19,6 +20,7 @@ export const migrations = [
   CounterTerms1764400000000,
   PlanPhases1764500000000,
   ListIndexes1764510000000,
-  PortalSessions1764600000000,
   WebhookOutbox1764520000000,
+  PortalSessions1764600000000,
+  UsageAlerts1764800000000,
 ];

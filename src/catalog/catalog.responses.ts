@@ -27,6 +27,9 @@ export class ChargeResponse {
   /** The pricing model of this charge, as given; null: usage is not billed. */
   @ApiProperty({ type: 'object', nullable: true, additionalProperties: true, example: { model: 'per_unit', unitPrice: '0.01' } })
   pricing: Record<string, unknown> | null;
+  /** Usage alerts, each `{ percent }` or `{ units }`; empty: none. */
+  @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: { type: 'integer' } }, example: [{ percent: 80 }, { units: 5000 }] })
+  alerts: ({ percent: number } | { units: number })[];
 }
 
 export class PlanResponse {

@@ -10,6 +10,8 @@ import { CountersModule } from './counters/counters.module';
 import { UsageEventLogService } from './ledger/usage-event-log.service';
 import { UsageEventsController } from './ledger/usage-events.controller';
 import { UsageEventsRepository } from './ledger/usage-events.repository';
+import { UsageAlerts } from './alerts/usage-alerts';
+import { UsageAlertsRepository } from './alerts/usage-alerts.repository';
 import { AtomicStrategy } from './strategies/atomic.strategy';
 import { BufferedStrategy } from './strategies/buffered.strategy';
 import { OptimisticStrategy } from './strategies/optimistic.strategy';
@@ -41,6 +43,8 @@ import { UsageService } from './usage.service';
     BufferedUsageRepository,
     LedgerBatcher,
     UsageInstance,
+    UsageAlerts,
+    UsageAlertsRepository,
   ],
   // The readiness check asks whether the buffered strategy's background work runs; the portal
   // page shows each feature's used and limit as periodUsage reads them.

@@ -10,6 +10,7 @@ import { UsageStrategies } from './strategies/usage-strategies';
 import { CountResult } from './strategies/usage-strategy';
 import { UsageEvent } from './usage-event';
 import { UsageEventResolver } from './usage-event.resolver';
+import { UsageAlerts } from './alerts/usage-alerts';
 import { refusalError } from './usage.errors';
 import { PeriodUsageResponse, UsageAnswerResponse } from './dto/usage.responses';
 
@@ -45,6 +46,7 @@ export class UsageService {
     private readonly counters: UsageCountersRepository,
     private readonly ledger: UsageEventsRepository,
     private readonly metrics: UsageMetrics,
+    private readonly alerts: UsageAlerts,
   ) {}
 
   async record(dto: RecordUsageDto): Promise<UsageAnswerResponse> {
@@ -64,7 +66,10 @@ export class UsageService {
    * contract's error for its refusal.
    */
   async answer(event: UsageEvent, result: CountResult): Promise<UsageAnswerResponse> {
-    if (result.kind === 'refused') throw refusalError(event, result);
+    if (result.kind === 'refused') {
+      if (result.reason === 'limit') await this.alerts.refused(event, result.used, event.quantity);
+      throw refusalError(event, result);
+    }
     if (result.kind === 'accepted') return this.accepted(event, result);
     // A repeat is answered with the figures of the event it repeats, whatever the repeat carries.
     const original = await this.ledger.findByIdempotencyKey(event.subscriptionId, event.idempotencyKey!);

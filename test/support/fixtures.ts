@@ -11,6 +11,7 @@ export interface ChargeSpec {
   strategy?: string;
   limit?: number | null;
   pricing?: object;
+  alerts?: object[];
 }
 
 export interface Billed {
@@ -60,6 +61,7 @@ export async function billedSubscription(
         feature: features[i],
         limit: charge.limit ?? null,
         ...(charge.pricing ? { pricing: charge.pricing } : {}),
+        ...(charge.alerts ? { alerts: charge.alerts } : {}),
       })),
     })
     .expect(201);
@@ -85,8 +87,8 @@ export async function meteredSubscription(
   baseUrl: string,
   options: ChargeSpec & { interval?: 'day' | 'week' | 'month' | 'year'; startAt?: string } = {},
 ): Promise<Metered> {
-  const { strategy, limit, pricing, ...subscription } = options;
-  const billed = await billedSubscription(baseUrl, { ...subscription, charges: [{ strategy, limit, pricing }] });
+  const { strategy, limit, pricing, alerts, ...subscription } = options;
+  const billed = await billedSubscription(baseUrl, { ...subscription, charges: [{ strategy, limit, pricing, alerts }] });
   return { ...billed, feature: billed.features[0] };
 }
 

@@ -21,4 +21,8 @@ export class PlanCharge {
 
   @Column({ type: 'jsonb', nullable: true })
   pricing: Record<string, any> | null;
+
+  /** `[{ percent } | { units }]`; null: none. */
+  @Column({ type: 'jsonb', nullable: true })
+  alerts: Record<string, number>[] | null;
 }

@@ -19,6 +19,7 @@ import { PlanVersion } from './plan-version.entity';
 import { Plan } from './plan.entity';
 import { PlanResponse } from '../catalog.responses';
 import { alreadyExists, chargeFeatureNotFound, planVersionMismatch, planVersionRequired } from '../catalog.errors';
+import { Alert, alertProblems, storedAlerts } from './alerts';
 
 /** base_fee is numeric(30, 12): 18 digits before the point. A longer one was a 500 (numeric overflow). */
 const BASE_FEE_INTEGER_DIGITS = 18;
@@ -49,6 +50,7 @@ function checkMoneyAndPricing(dto: { baseFee?: unknown; charges?: ChargeDto[] },
       const found = validatePricing(charge.pricing, `charges[${i}].pricing`);
       if (found.length > 0) problems.push({ field: `charges[${i}].pricing`, problems: found });
     }
+    problems.push(...alertProblems(charge, i));
   });
   if (problems.length > 0) throw validationFailed(problems);
 }
@@ -69,12 +71,14 @@ interface StoredCharge {
   feature: string;
   limit: string | null;
   pricing: Record<string, unknown> | null;
+  alerts: Alert[] | null;
 }
 
 const chargeOf = (row: StoredCharge) => ({
   feature: row.feature,
   limit: row.limit === null ? null : Number(row.limit),
   pricing: row.pricing ?? null,
+  alerts: row.alerts ?? [],
 });
 
 /** Plans by key, which is unique: it alone is the keyset. */
@@ -193,13 +197,14 @@ export class PlansService {
         position,
         limit: charge.limit === undefined || charge.limit === null ? null : String(charge.limit),
         pricing: (charge.pricing ?? null) as PlanCharge['pricing'],
+        alerts: storedAlerts(charge),
       })),
     );
   }
 
   private async chargesOf(manager: EntityManager, planId: string, version: number): Promise<ChargeDto[]> {
     const rows: StoredCharge[] = await manager.query(
-      `SELECT f.key AS feature, c."limit", c.pricing
+      `SELECT f.key AS feature, c."limit", c.pricing, c.alerts
          FROM plan_charges c JOIN features f ON f.id = c.feature_id
         WHERE c.plan_id = $1 AND c.version = $2
         ORDER BY c.position`,
@@ -217,7 +222,7 @@ export class PlansService {
   private async views(plans: Plan[]): Promise<PlanResponse[]> {
     if (plans.length === 0) return [];
     const rows: ({ plan_id: string } & StoredCharge)[] = await this.db.query(
-      `SELECT c.plan_id, f.key AS feature, c."limit", c.pricing
+      `SELECT c.plan_id, f.key AS feature, c."limit", c.pricing, c.alerts
          FROM plan_charges c
          JOIN unnest($1::uuid[], $2::int[]) AS current(plan_id, version)
            ON current.plan_id = c.plan_id AND current.version = c.version

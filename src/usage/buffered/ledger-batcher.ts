@@ -11,6 +11,7 @@ import { deadlineExceeded } from '../../lifecycle/request-deadline';
 import { unavailable } from '../usage.errors';
 import { PendingEvent } from './local-counter';
 import { UsageInstance } from './usage-instance';
+import { UsageAlerts } from '../alerts/usage-alerts';
 
 export type BatchOutcome =
   | { kind: 'accepted'; usedAfter: bigint }
@@ -23,6 +24,17 @@ export type BatchOutcome =
 
 /** Enough to keep the database busy while the next batch fills; more only adds lock waits. */
 const MAX_BATCHES_IN_FLIGHT = 3;
+
+/** A batch's quantities per counter, in batch order: what the ledger's running totals move by. */
+function quantitiesByCounter(batch: Waiting[]): Map<string, { counter: PendingEvent['counter']; quantities: bigint[] }> {
+  const groups = new Map<string, { counter: PendingEvent['counter']; quantities: bigint[] }>();
+  for (const { item } of batch) {
+    const group = groups.get(item.counter.key) ?? { counter: item.counter, quantities: [] };
+    group.quantities.push(item.quantity);
+    groups.set(item.counter.key, group);
+  }
+  return groups;
+}
 
 function release(items: Waiting[]): void {
   for (const { item } of items) item.counter.writing -= item.quantity;
@@ -67,6 +79,7 @@ export class LedgerBatcher {
     private readonly instance: UsageInstance,
     @Inject(TALLY_CONFIG) private readonly config: TallyConfig,
     private readonly metrics: BufferedMetrics,
+    private readonly alerts: UsageAlerts,
   ) {
     metrics.watchPending(() => this.queue.length + this.writing);
   }
@@ -199,6 +212,7 @@ export class LedgerBatcher {
           const drop = live.filter((w) => short.has(w.item.counter.key));
           throw new Rollback<AttemptResult>({ drop, outcome: 'lease_lost' });
         }
+        await this.alerts.batched(manager, quantitiesByCounter(live));
         return { committed: live, closed, ended, usedAfter };
       });
     } finally {

@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { inTransaction } from '../../common/transaction';
 import { TALLY_CONFIG } from '../../config/config.module';
 import { TallyConfig } from '../../config/config';
-import { openLockSession, tryLock, unlock, usageInstanceLock, waitForLock } from '../../database/advisory-locks';
+import { USAGE_INSTANCE_LOCK_SPACE, openLockSession, tryLock, unlock, usageInstanceLock } from '../../database/advisory-locks';
 import { BufferedUsageRepository } from './buffered-usage.repository';
 
 /**
@@ -39,10 +39,15 @@ export class UsageInstance {
     client.on('end', () => this.lost(client));
     try {
       const id = randomUUID();
-      const [{ lock_key: lockKey }] = (
-        await client.query(`INSERT INTO usage_instances (id) VALUES ($1) RETURNING lock_key`, [id])
-      ).rows;
-      await waitForLock(client, usageInstanceLock(lockKey));
+      // The row and its liveness lock in one statement: the row becomes visible to others when
+      // the statement commits, and by then the lock is held. Taken one statement apart, another
+      // instance starting at the same moment could find the row with its lock still free, take
+      // this instance for dead and retire it.
+      await client.query(
+        `WITH registered AS (INSERT INTO usage_instances (id) VALUES ($1) RETURNING lock_key)
+         SELECT pg_advisory_lock($2, lock_key) FROM registered`,
+        [id, USAGE_INSTANCE_LOCK_SPACE],
+      );
       this.client = client;
       this.current = id;
       this.generation++;

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { CounterRef, counterKey } from './counter-key';
 import { CounterRow, CounterState, counterState } from './counter-state';
 import { RefusalReason } from './decide';
+import { Alert } from '../../catalog/plans/alerts';
 
 /** A counter row's period. */
 export interface CounterTerms extends CounterRef {
@@ -40,19 +41,24 @@ const keyParams = (c: CounterRef) => [c.subscriptionId, c.featureId, c.periodSta
  */
 @Injectable()
 export class UsageCountersRepository {
-  /** Counters known to exist; rows are never deleted, so a hit never goes stale. */
-  private readonly known = new Set<string>();
+  /**
+   * Counters known to exist, with their alerts (null: none); rows are never deleted and their
+   * alerts never change, so a hit never goes stale.
+   */
+  private readonly known = new Map<string, readonly Alert[] | null>();
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * Makes sure the counter row of the period exists (tally_ensure_counter, migrations/1764500000000-PlanPhases.ts).
+   * Makes sure the counter row of the period exists (tally_ensure_counter, migrations/1764500000000-PlanPhases.ts,
+   * with alerts since 1764800000000-UsageAlerts.ts).
    * The plan that governs it comes from the subscription's phases, its version from
-   * period_plan_version() (the rollup asks the same function), its limit from that version's
-   * charge, and its end from the phase's end or the subscription's, read after share-locking the
-   * subscription: a cancellation or plan change committing meanwhile is either seen there or finds
-   * this row to write its end onto. Concurrent first uses race on the primary key and ON CONFLICT
-   * lets exactly one insert win. false: the governing plan version has no charge for the feature.
+   * period_plan_version() (the rollup asks the same function), its limit and alerts from that
+   * version's charge, and its end from the phase's end or the subscription's, read after
+   * share-locking the subscription: a cancellation or plan change committing meanwhile is either
+   * seen there or finds this row to write its end onto. Concurrent first uses race on the primary
+   * key and ON CONFLICT lets exactly one insert win. false: the governing plan version has no
+   * charge for the feature.
    */
   async ensure(counter: CounterTerms): Promise<boolean> {
     const key = counterKey(counter);
@@ -64,9 +70,15 @@ export class UsageCountersRepository {
       counter.periodEnd,
     ]);
     if (charged === 0) return false;
+    const [row] = await this.db.query(`SELECT alerts FROM usage_counters WHERE ${BY_KEY}`, keyParams(counter));
     if (this.known.size > 200_000) this.known.clear();
-    this.known.add(key);
+    this.known.set(key, row?.alerts ?? null);
     return true;
+  }
+
+  /** The counter's alerts, once ensure() has seen it in this process; null: none. */
+  alertsOf(counter: CounterRef): readonly Alert[] | null {
+    return this.known.get(counterKey(counter)) ?? null;
   }
 
   /**
@@ -74,8 +86,10 @@ export class UsageCountersRepository {
    * (tally_count_atomic, migrations/1764400000000-CounterTerms.ts). One outcome per event.
    */
   async countAtomic(counter: CounterRef, events: readonly AtomicEvent[]): Promise<AtomicOutcome[]> {
+    // With alerts, the same count and then its crossings announced, in one statement.
+    const fn = this.alertsOf(counter) ? 'tally_count_atomic_announcing' : 'tally_count_atomic';
     return this.db.query(
-      `SELECT status, used::text, "limit"::text FROM tally_count_atomic($1, $2, $3, $4::bigint[], $5::text[], $6::timestamptz[])`,
+      `SELECT status, used::text, "limit"::text FROM ${fn}($1, $2, $3, $4::bigint[], $5::text[], $6::timestamptz[])`,
       [
         ...keyParams(counter),
         events.map((e) => e.quantity),

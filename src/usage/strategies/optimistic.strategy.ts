@@ -12,6 +12,7 @@ import { contention } from '../usage.errors';
 import { judgeInTurn } from './judge-in-turn';
 import { StrictStrategy } from './strict-strategy';
 import { CountResult } from './usage-strategy';
+import { UsageAlerts } from '../alerts/usage-alerts';
 
 const BASE_DELAY_MS = 1;
 const MAX_DELAY_MS = 50;
@@ -32,6 +33,7 @@ export class OptimisticStrategy extends StrictStrategy {
     @InjectDataSource() private readonly db: DataSource,
     private readonly counters: UsageCountersRepository,
     private readonly ledger: UsageEventsRepository,
+    private readonly alerts: UsageAlerts,
     @Inject(TALLY_CONFIG) private readonly config: TallyConfig,
   ) {
     super();
@@ -60,6 +62,7 @@ export class OptimisticStrategy extends StrictStrategy {
       // A writer that committed since our read moved the version, so this matches no row.
       if (!(await this.counters.setUsedIfVersion(manager, counter, state.version, judged.used))) throw new Rollback(LOST_RACE);
       if ((await this.ledger.insert(manager, counter, judged.entries)) < judged.entries.length) throw new Rollback(LOST_RACE);
+      await this.alerts.counted(manager, counter, state.limit, judged.entries);
       return judged.results;
     });
   }

@@ -9,6 +9,7 @@ import { UsageEvent } from '../usage-event';
 import { judgeInTurn } from './judge-in-turn';
 import { StrictStrategy } from './strict-strategy';
 import { CountResult } from './usage-strategy';
+import { UsageAlerts } from '../alerts/usage-alerts';
 
 /** A key another transaction took between our look at the ledger and our INSERT: decide again. */
 const KEY_TAKEN = Symbol('key taken');
@@ -26,6 +27,7 @@ export class PessimisticStrategy extends StrictStrategy {
     @InjectDataSource() private readonly db: DataSource,
     private readonly counters: UsageCountersRepository,
     private readonly ledger: UsageEventsRepository,
+    private readonly alerts: UsageAlerts,
   ) {
     super();
   }
@@ -39,6 +41,7 @@ export class PessimisticStrategy extends StrictStrategy {
         const judged = judgeInTurn(state, events, await this.ledger.takenKeys(manager, counter.subscriptionId, keys));
         if (state && judged.used !== state.used) await this.counters.setUsed(manager, counter, judged.used);
         if ((await this.ledger.insert(manager, counter, judged.entries)) < judged.entries.length) throw new Rollback(KEY_TAKEN);
+        if (state) await this.alerts.counted(manager, counter, state.limit, judged.entries);
         return judged.results;
       });
       if (results !== KEY_TAKEN) return results;
