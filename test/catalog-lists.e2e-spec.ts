@@ -65,7 +65,7 @@ describe('catalog lists', () => {
       await expectSortedBy(items.map((p) => p.key));
       const one = await send(t.baseUrl, 'GET', `/v1/plans/${existing[5]}`);
       expect(items.find((p) => p.key === existing[5])).toEqual(one.body);
-      expect(one.body.charges).toEqual([{ feature: feature.key, limit: 5, pricing: { model: 'per_unit', unitPrice: '0.1' } }]);
+      expect(one.body.charges).toEqual([{ feature: feature.key, limit: 5, pricing: { model: 'per_unit', unitPrice: '0.1' }, alerts: [] }]);
     });
   });
 
