@@ -5,6 +5,7 @@ import { BufferedMetrics } from './buffered.metrics';
 import { HttpMetrics } from './http.metrics';
 import { MetricsController } from './metrics.controller';
 import { MetricsRegistry } from './metrics.registry';
+import { ReservationsMetrics } from './reservations.metrics';
 import { RollupMetrics } from './rollup.metrics';
 import { UsageMetrics } from './usage.metrics';
 
@@ -12,8 +13,8 @@ import { UsageMetrics } from './usage.metrics';
 @Global()
 @Module({
   controllers: [MetricsController],
-  providers: [MetricsRegistry, HttpMetrics, UsageMetrics, BufferedMetrics, RollupMetrics],
-  exports: [MetricsRegistry, UsageMetrics, BufferedMetrics, RollupMetrics],
+  providers: [MetricsRegistry, HttpMetrics, UsageMetrics, BufferedMetrics, RollupMetrics, ReservationsMetrics],
+  exports: [MetricsRegistry, UsageMetrics, BufferedMetrics, RollupMetrics, ReservationsMetrics],
 })
 export class MetricsModule implements OnModuleInit {
   constructor(

@@ -7,7 +7,12 @@ import { LeaseBroker } from './buffered/lease-broker';
 import { LedgerBatcher } from './buffered/ledger-batcher';
 import { UsageInstance } from './buffered/usage-instance';
 import { CountersModule } from './counters/counters.module';
+import { EntitlementsController } from './entitlements/entitlements.controller';
+import { EntitlementsService } from './entitlements/entitlements.service';
 import { UsageEventsRepository } from './ledger/usage-events.repository';
+import { ReservationsController } from './reservations/reservations.controller';
+import { ReservationsRepository } from './reservations/reservations.repository';
+import { ReservationsService } from './reservations/reservations.service';
 import { AtomicStrategy } from './strategies/atomic.strategy';
 import { BufferedStrategy } from './strategies/buffered.strategy';
 import { OptimisticStrategy } from './strategies/optimistic.strategy';
@@ -18,10 +23,13 @@ import { UsageEventResolver } from './usage-event.resolver';
 import { UsageController } from './usage.controller';
 import { UsageService } from './usage.service';
 
-/** Recording usage against plan limits, exactly once, with the strategy each feature names. */
+/**
+ * Recording usage against plan limits, exactly once, with the strategy each feature names; asking
+ * whether usage would fit (entitlements); holding quantity against a limit (reservations).
+ */
 @Module({
   imports: [CatalogModule, CountersModule],
-  controllers: [UsageController],
+  controllers: [UsageController, EntitlementsController, ReservationsController],
   providers: [
     UsageService,
     UsageBatchService,
@@ -38,8 +46,12 @@ import { UsageService } from './usage.service';
     BufferedUsageRepository,
     LedgerBatcher,
     UsageInstance,
+    EntitlementsService,
+    ReservationsService,
+    ReservationsRepository,
   ],
-  // The readiness check asks whether the buffered strategy's background work runs.
-  exports: [BufferedFlusher],
+  // The readiness check asks whether the buffered strategy's background work runs; the schedule
+  // expires reservations.
+  exports: [BufferedFlusher, ReservationsService],
 })
 export class UsageModule {}

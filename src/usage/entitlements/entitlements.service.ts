@@ -1,0 +1,93 @@
+import { Injectable } from '@nestjs/common';
+import { segmentAt } from '../../catalog/subscriptions/plan-phases';
+import { SubscriptionsService } from '../../catalog/subscriptions/subscriptions.service';
+import { invalidField } from '../../common/validation';
+import { CounterFigures, UsageCountersRepository } from '../counters/usage-counters.repository';
+import { UsageEventResolver } from '../usage-event.resolver';
+import { MAX_RESOLVES } from '../usage.service';
+import { EntitlementResponse, EntitlementsResponse, FeatureEntitlementResponse } from './dto/entitlement.responses';
+
+const WHOLE_NUMBER = /^[0-9]{1,16}$/;
+
+function entitlement(feature: string, f: Pick<CounterFigures, 'used' | 'held' | 'limit'>): EntitlementResponse {
+  const remaining = f.limit === null ? null : f.limit - f.used - f.held;
+  return {
+    feature,
+    hasAccess: remaining === null || remaining > 0n,
+    used: Number(f.used),
+    held: Number(f.held),
+    limit: f.limit === null ? null : Number(f.limit),
+    remaining: remaining === null ? null : Number(remaining),
+  };
+}
+
+/** `?quantity=`: whole units, 1 to 2^53 − 1; default 1. */
+function quantityOf(text: string | undefined): bigint {
+  if (text === undefined) return 1n;
+  const quantity = WHOLE_NUMBER.test(text) ? Number(text) : NaN;
+  if (!(quantity >= 1 && quantity <= Number.MAX_SAFE_INTEGER)) {
+    throw invalidField('quantity', 'quantity must be a whole number from 1 to 9007199254740991');
+  }
+  return BigInt(quantity);
+}
+
+/**
+ * "May this customer use the feature?", without counting or holding anything. Answered from the
+ * counter rows in one snapshot each: `used` is what every instance has accepted (for buffered
+ * counters the flushed count plus what the leases of all instances spent, unflushed), `held`
+ * what reservations hold. So used + held is exact across instances at the moment of the read, and
+ * `fits` says what a record of that quantity would do if nothing else happened in between.
+ */
+@Injectable()
+export class EntitlementsService {
+  constructor(
+    private readonly subscriptions: SubscriptionsService,
+    private readonly counters: UsageCountersRepository,
+    private readonly resolver: UsageEventResolver,
+  ) {}
+
+  /** Every charge of the plan version in force now. */
+  async all(subscriptionId: string): Promise<EntitlementsResponse> {
+    const terms = await this.subscriptions.terms(subscriptionId);
+    const now = new Date();
+    const period = segmentAt(terms.startAt, terms.interval, terms.phases, now < terms.startAt ? terms.startAt : now)!;
+    const rows = await this.counters.usageOfPeriod(terms.id, period.planId, period.start);
+    return {
+      subscriptionId: terms.id,
+      periodStart: period.start.toISOString(),
+      periodEnd: period.end.toISOString(),
+      features: rows.map((r) =>
+        entitlement(r.feature, {
+          used: BigInt(r.used) + BigInt(r.spent),
+          held: BigInt(r.held),
+          limit: r.limit === null ? null : BigInt(r.limit),
+        }),
+      ),
+    };
+  }
+
+  /**
+   * One feature, and whether `quantity` more fits. It resolves the feature's counter as a usage
+   * event now would (404 when the plan has no charge for it), so it asks about the counter that
+   * event would count on, and, like a count, looks again when that counter has ended meanwhile.
+   */
+  async one(subscriptionId: string, feature: string, quantityText: string | undefined): Promise<FeatureEntitlementResponse> {
+    const quantity = quantityOf(quantityText);
+    const usage = { subscriptionId, feature, quantity: 1 };
+    let event = await this.resolver.resolve(usage);
+    let figures = (await this.counters.figures(event))!;
+    for (let resolves = 0; resolves < MAX_RESOLVES && figures.endsAt !== null && figures.endsAt <= event.occurredAt; resolves++) {
+      const again = await this.resolver.resolveAgain(usage, event);
+      if (!again) break;
+      event = again;
+      figures = (await this.counters.figures(event))!;
+    }
+    const open = figures.closedAt === null && (figures.endsAt === null || figures.endsAt > event.occurredAt);
+    const item = entitlement(event.featureKey, figures);
+    return {
+      ...item,
+      hasAccess: open && item.hasAccess,
+      fits: open && (figures.limit === null || figures.used + figures.held + quantity <= figures.limit),
+    };
+  }
+}
