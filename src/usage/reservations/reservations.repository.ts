@@ -124,23 +124,25 @@ export class ReservationsRepository {
   /**
    * Ends a held reservation (locked by the caller, then its counter locked): its quantity leaves
    * `held` and `used` grows by what it commits, in one UPDATE, so used + held only shrinks; the
-   * version moves as for any count.
+   * version moves as for any count. A commit also notes what it counted and the count it
+   * reported, for the answer to a repeated commit.
    */
-  async settle(m: EntityManager, r: Reservation, status: Exclude<ReservationStatus, 'held'>, committed = 0n): Promise<void> {
+  async settle(
+    m: EntityManager,
+    r: Reservation,
+    status: Exclude<ReservationStatus, 'held'>,
+    commit?: { quantity: bigint; usedAfter: bigint },
+  ): Promise<void> {
     await m.query(`UPDATE usage_counters SET held = held - $4, used = used + $5, version = version + 1 WHERE ${BY_KEY}`, [
       ...keyParams(r),
       r.quantity.toString(),
-      committed.toString(),
+      (commit?.quantity ?? 0n).toString(),
     ]);
-    await m.query(`UPDATE reservations SET status = $2, closed_at = now() WHERE id = $1`, [r.id, status]);
-  }
-
-  /** Notes what a commit counted and the count it reported, for the answer to a repeated commit. */
-  async noteCommit(m: EntityManager, id: string, quantity: bigint, usedAfter: bigint): Promise<void> {
-    await m.query(`UPDATE reservations SET committed_quantity = $2, used_after = $3 WHERE id = $1`, [
-      id,
-      quantity.toString(),
-      usedAfter.toString(),
+    await m.query(`UPDATE reservations SET status = $2, closed_at = now(), committed_quantity = $3, used_after = $4 WHERE id = $1`, [
+      r.id,
+      status,
+      commit?.quantity.toString() ?? null,
+      commit?.usedAfter.toString() ?? null,
     ]);
   }
 

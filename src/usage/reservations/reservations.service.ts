@@ -153,13 +153,12 @@ export class ReservationsService {
       }
       const counter = await this.reservations.lockCounter(m, r);
       if (!counter || counter.closedAt) return { kind: 'period_closed', reservation: r };
-      await this.reservations.settle(m, r, 'committed', used);
-      // As an event that occurred when the quantity was first held: it counts in that period.
       const usedAfter = counter.used + used;
+      await this.reservations.settle(m, r, 'committed', { quantity: used, usedAfter });
+      // As an event that occurred when the quantity was first held: it counts in that period.
       if (used > 0n) {
         await this.ledger.insert(m, r, [{ quantity: used.toString(), idempotencyKey: null, occurredAt: r.createdAt, usedAfter: usedAfter.toString() }]);
       }
-      await this.reservations.noteCommit(m, r.id, used, usedAfter);
       return { kind: 'done', reservation: { ...r, status: 'committed', committedQuantity: used, usedAfter }, outcome: 'committed' };
     });
     if (closing.kind === 'period_closed') {
