@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { segmentAt } from '../../catalog/subscriptions/plan-phases';
-import { SubscriptionsService } from '../../catalog/subscriptions/subscriptions.service';
 import { invalidField } from '../../common/validation';
 import { CounterFigures, UsageCountersRepository } from '../counters/usage-counters.repository';
 import { UsageEventResolver } from '../usage-event.resolver';
-import { MAX_RESOLVES } from '../usage.service';
+import { MAX_RESOLVES, UsageService } from '../usage.service';
 import { EntitlementResponse, EntitlementsResponse, FeatureEntitlementResponse } from './dto/entitlement.responses';
 
 const WHOLE_NUMBER = /^[0-9]{1,16}$/;
@@ -41,21 +39,16 @@ function quantityOf(text: string | undefined): bigint {
 @Injectable()
 export class EntitlementsService {
   constructor(
-    private readonly subscriptions: SubscriptionsService,
+    private readonly usage: UsageService,
     private readonly counters: UsageCountersRepository,
     private readonly resolver: UsageEventResolver,
   ) {}
 
   /** Every charge of the plan version in force now. */
   async all(subscriptionId: string): Promise<EntitlementsResponse> {
-    const terms = await this.subscriptions.terms(subscriptionId);
-    const now = new Date();
-    const period = segmentAt(terms.startAt, terms.interval, terms.phases, now < terms.startAt ? terms.startAt : now)!;
-    const rows = await this.counters.usageOfPeriod(terms.id, period.planId, period.start);
+    const { period, rows } = await this.usage.periodCounters(subscriptionId, new Date());
     return {
-      subscriptionId: terms.id,
-      periodStart: period.start.toISOString(),
-      periodEnd: period.end.toISOString(),
+      ...period,
       features: rows.map((r) =>
         entitlement(r.feature, {
           used: BigInt(r.used) + BigInt(r.spent),

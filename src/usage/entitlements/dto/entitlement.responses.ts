@@ -1,9 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { SubscriptionPeriodResponse } from '../../dto/usage.responses';
 
-export class EntitlementResponse {
-  feature: string;
-  /** remaining > 0, or unlimited. */
-  hasAccess: boolean;
+/** What a counter has left: limit − used − held. */
+export class CounterFiguresResponse {
   /** Units used in the period. */
   @ApiProperty({ type: 'integer' })
   used: number;
@@ -16,18 +15,18 @@ export class EntitlementResponse {
   remaining: number | null;
 }
 
+export class EntitlementResponse extends CounterFiguresResponse {
+  feature: string;
+  /** remaining > 0, or unlimited. */
+  hasAccess: boolean;
+}
+
 export class FeatureEntitlementResponse extends EntitlementResponse {
   /** Whether `quantity` more would fit right now (nothing is counted or held by asking). */
   fits: boolean;
 }
 
-export class EntitlementsResponse {
-  @ApiProperty({ format: 'uuid' })
-  subscriptionId: string;
-  @ApiProperty({ format: 'date-time' })
-  periodStart: string;
-  @ApiProperty({ format: 'date-time' })
-  periodEnd: string;
+export class EntitlementsResponse extends SubscriptionPeriodResponse {
   @ApiProperty({ type: () => [EntitlementResponse] })
   features: EntitlementResponse[];
 }

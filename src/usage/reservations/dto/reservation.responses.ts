@@ -1,5 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, IntersectionType } from '@nestjs/swagger';
 import { UsageAnswerResponse } from '../../dto/usage.responses';
+import { CounterFiguresResponse } from '../../entitlements/dto/entitlement.responses';
 
 export class ReservationResponse {
   @ApiProperty({ format: 'uuid' })
@@ -25,19 +26,8 @@ export class ReservationResponse {
   committedQuantity: number | null;
 }
 
-/** A reservation as made (201) or found by its idempotencyKey (200), with its counter's figures then. */
-export class HeldReservationResponse extends ReservationResponse {
-  /** Units used in the period. */
-  @ApiProperty({ type: 'integer' })
-  used: number;
-  /** Units all held reservations of the counter hold, this one included. */
-  @ApiProperty({ type: 'integer' })
-  held: number;
-  @ApiProperty({ type: 'integer', nullable: true, description: 'null: unlimited' })
-  limit: number | null;
-  @ApiProperty({ type: 'integer', nullable: true, description: 'limit − used − held; null: unlimited' })
-  remaining: number | null;
-}
+/** A reservation as made (201) or found by its idempotencyKey (200), with its counter's figures then (held: all its reservations). */
+export class HeldReservationResponse extends IntersectionType(ReservationResponse, CounterFiguresResponse) {}
 
 /** The v1 usage answer of the commit's event, and the reservation it came from. */
 export class CommitAnswerResponse extends UsageAnswerResponse {
