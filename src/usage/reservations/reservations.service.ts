@@ -12,7 +12,7 @@ import { CounterFigures, UsageCountersRepository } from '../counters/usage-count
 import { UsageEventsRepository } from '../ledger/usage-events.repository';
 import { UsageEvent } from '../usage-event';
 import { UsageEventResolver } from '../usage-event.resolver';
-import { periodClosed } from '../usage.errors';
+import { periodClosed, periodInvoiced } from '../usage.errors';
 import { MAX_RESOLVES } from '../usage.service';
 import { CommitAnswerResponse, HeldReservationResponse, ReservationResponse } from './dto/reservation.responses';
 import { CreateReservationDto, DEFAULT_TTL_SECONDS } from './dto/create-reservation.dto';
@@ -106,10 +106,7 @@ export class ReservationsService {
           throw reservationExceedsLimit(event.featureKey, { ...outcome.figures, limit: outcome.figures.limit! }, quantity);
         }
         case 'closed':
-          throw periodClosed(`the period starting ${event.periodStart.toISOString()} is closed (invoiced)`, {
-            periodStart: event.periodStart.toISOString(),
-            periodEnd: event.periodEnd.toISOString(),
-          });
+          throw periodInvoiced(event);
         case 'ended': {
           const again = resolves < MAX_RESOLVES ? await this.resolver.resolveAgain(usage, event) : undefined;
           if (!again) throw periodClosed(`the subscription ended before ${createdAt.toISOString()}`, {});
@@ -161,13 +158,7 @@ export class ReservationsService {
       }
       return { kind: 'done', reservation: { ...r, status: 'committed', committedQuantity: used, usedAfter }, outcome: 'committed' };
     });
-    if (closing.kind === 'period_closed') {
-      const r = closing.reservation;
-      throw periodClosed(`the period starting ${r.periodStart.toISOString()} is closed (invoiced)`, {
-        periodStart: r.periodStart.toISOString(),
-        periodEnd: r.periodEnd.toISOString(),
-      });
-    }
+    if (closing.kind === 'period_closed') throw periodInvoiced(closing.reservation);
     const r = closing.reservation;
     const duplicate = closing.outcome === undefined;
     if (!duplicate) this.usageMetrics.count(r.strategy, 'accepted');
