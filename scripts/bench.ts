@@ -151,7 +151,7 @@ const entitlementAims = (cells: Map<string, Cell>): [boolean, string][] =>
   ENTITLEMENT_STRATEGIES.map((strategy) => {
     const cell = cells.get(strategy)!;
     const aim = ENTITLEMENT_P99_AIM_MS[strategy];
-    return [(cell.p99 ?? Infinity) <= aim, `entitlement check of a ${strategy} feature at ${ENTITLEMENT_CONNECTIONS} p99 ≤ ${aim} ms: ${ms(cell.p99)} ms`];
+    return [(cell.p99 ?? Infinity) <= aim, `entitlement check, ${strategy} feature, at ${ENTITLEMENT_CONNECTIONS} p99 ≤ ${aim} ms: ${ms(cell.p99)} ms`];
   });
 
 /** The sum of a metric's series in the server's /metrics, optionally only those whose labels contain `match`. */
