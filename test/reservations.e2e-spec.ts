@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { burst } from './support/concurrent';
-import { meteredSubscription } from './support/fixtures';
+import { DAY_MS, iso, meteredSubscription } from './support/fixtures';
 import { send, statusCounts } from './support/http';
 import { TestApp, createTestApp } from './support/test-app';
 import { sql, totals } from './support/test-database';
@@ -239,6 +239,22 @@ describe('reservations: contract details', () => {
     expect(statusCounts(answers)).toEqual({ 201: 1, 200: 9 });
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     expect(await counterState(app.databaseUrl, m.subscriptionId)).toMatchObject({ held: 10 });
+  });
+
+  it('a commit in a period invoiced meanwhile is 409 period_closed and counts nothing; a release still frees it', async () => {
+    // A daily period that ends three seconds from now.
+    const m = await meteredSubscription(app.baseUrl, { strategy: 'atomic', limit: 10, interval: 'day', startAt: iso(Date.now() - DAY_MS + 3000) });
+    const made = await send(app.baseUrl, 'POST', '/v1/reservations', { subscriptionId: m.subscriptionId, feature: m.feature, quantity: 4 });
+    expect(made.status).toBe(201);
+    await sleep(Math.max(0, new Date(made.body.periodEnd).getTime() - Date.now()) + 200);
+    const rollup = await send(app.baseUrl, 'POST', '/v1/billing/rollups', {});
+    expect(rollup.status).toBe(200);
+    expect(rollup.body.invoicesCreated).toBeGreaterThanOrEqual(1);
+
+    const late = await send(app.baseUrl, 'POST', `/v1/reservations/${made.body.id}/commit`, { quantity: 3 });
+    expect(late).toMatchObject({ status: 409, body: { code: 'period_closed' } });
+    expect(await totals(app.databaseUrl, m.subscriptionId)).toMatchObject({ events: 0, quantity: 0 });
+    expect((await send(app.baseUrl, 'POST', `/v1/reservations/${made.body.id}/release`)).body).toMatchObject({ status: 'released' });
   });
 
   it('404 for an unknown feature, subscription or reservation; expired reservations refuse a commit', async () => {
