@@ -5,7 +5,7 @@ import { LedgerWithoutForeignKeys1764200000000 } from './1764200000000-LedgerWit
 import { LedgerBatchNumbers1764300000000 } from './1764300000000-LedgerBatchNumbers';
 import { CounterTerms1764400000000 } from './1764400000000-CounterTerms';
 import { PlanPhases1764500000000 } from './1764500000000-PlanPhases';
-import { Reservations1764600000000 } from './1764600000000-Reservations';
+import { Reservations1764700000000 } from './1764700000000-Reservations';
 
 /** Every migration, oldest first. Listed by hand so that ts-jest, ts-node and the build all load the same set. */
 export const migrations = [
@@ -16,5 +16,5 @@ export const migrations = [
   LedgerBatchNumbers1764300000000,
   CounterTerms1764400000000,
   PlanPhases1764500000000,
-  Reservations1764600000000,
+  Reservations1764700000000,
 ];

@@ -19,8 +19,8 @@ const ATOMIC_LIMIT_CHECKS = [
  *   from its own definition (pg_get_functiondef) with exactly those two conditions changed, and
  *   each must be found, so the rest of it stays what migration 1764400000000 says.
  */
-export class Reservations1764600000000 implements MigrationInterface {
-  name = 'Reservations1764600000000';
+export class Reservations1764700000000 implements MigrationInterface {
+  name = 'Reservations1764700000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE usage_counters ADD COLUMN held bigint NOT NULL DEFAULT 0 CHECK (held >= 0)`);
