@@ -192,6 +192,12 @@ export class UsageAlerts1764800000000 implements MigrationInterface {
         v_total bigint;
         v_after bigint;
       BEGIN
+        -- A counter without alerts keeps no running total (a reservation's commit asks regardless).
+        IF NOT EXISTS (SELECT 1 FROM usage_counters
+                        WHERE subscription_id = p_subscription_id AND feature_id = p_feature_id
+                          AND period_start = p_period_start AND alerts IS NOT NULL) THEN
+          RETURN 0;
+        END IF;
         SELECT sum(q) INTO v_total FROM unnest(p_quantities) AS q;
         INSERT INTO usage_alert_progress AS p (subscription_id, feature_id, period_start, used)
         VALUES (p_subscription_id, p_feature_id, p_period_start, v_total)

@@ -8,6 +8,7 @@ import { PlanPhases1764500000000 } from './1764500000000-PlanPhases';
 import { ListIndexes1764510000000 } from './1764510000000-ListIndexes';
 import { WebhookOutbox1764520000000 } from './1764520000000-WebhookOutbox';
 import { PortalSessions1764600000000 } from './1764600000000-PortalSessions';
+import { Reservations1764700000000 } from './1764700000000-Reservations';
 import { UsageAlerts1764800000000 } from './1764800000000-UsageAlerts';
 
 /** Every migration, oldest first. Listed by hand so that ts-jest, ts-node and the build all load the same set. */
@@ -22,5 +23,6 @@ export const migrations = [
   ListIndexes1764510000000,
   WebhookOutbox1764520000000,
   PortalSessions1764600000000,
+  Reservations1764700000000,
   UsageAlerts1764800000000,
 ];

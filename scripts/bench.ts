@@ -9,8 +9,11 @@
  *      the database's limit for that shape — one event a transaction and 16 ("combining");
  *   5. the naive read-check-write and the updates it loses;
  *   6. the strategy rows of 2 again, after seeding 5,000,000 ledger events and 100,000
- *      subscriptions, as ratios to the first time.
- * Then the machine, and each aim of issue 9 as reached or not, with its figures.
+ *      subscriptions, as ratios to the first time;
+ *   7. the entitlement check (GET /v1/subscriptions/:id/entitlements/:feature?quantity=1) of a
+ *      buffered and an atomic feature at 64 connections (issue 13).
+ * Then the machine, and each aim of issues 9 and 13 as reached or not, with its figures.
+ * BENCH_ONLY=entitlements runs only the cells of 7 (with the warm-up) and their aims.
  *
  * The server is the built dist/src/main.js in a child process, on a fresh database (embedded
  * PostgreSQL, or DATABASE_URL's server); the load comes from autocannon in another child process
@@ -46,6 +49,10 @@ const BATCH_EVENTS = 1000;
 const BATCH_CONNECTIONS = 8;
 const SQL_CONNECTIONS = 64;
 const COMBINED = 16;
+const ENTITLEMENT_STRATEGIES = ['buffered', 'atomic'] as const;
+const ENTITLEMENT_CONNECTIONS = 64;
+/** Issue 13: p99 of an entitlement check at 64 connections. */
+const ENTITLEMENT_P99_AIM_MS: Record<(typeof ENTITLEMENT_STRATEGIES)[number], number> = { buffered: 5, atomic: 10 };
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const fmt = (n: number, digits = 0) =>
@@ -115,6 +122,37 @@ async function strategyCells(baseUrl: string, tag: string): Promise<Map<string, 
   }
   return cells;
 }
+
+/** The entitlement check of a feature with some usage, at 64 connections, per strategy of ENTITLEMENT_STRATEGIES. */
+async function entitlementCells(baseUrl: string, tag = 'entitlements'): Promise<Map<string, Cell>> {
+  const cells = new Map<string, Cell>();
+  for (const strategy of ENTITLEMENT_STRATEGIES) {
+    const { subscriptionId, feature } = await hotCounter(baseUrl, strategy, LIMIT, tag);
+    await post(baseUrl, '/v1/usage', { subscriptionId, feature, quantity: 5 });
+    const r = await measure(`entitlement check ${strategy} c=${ENTITLEMENT_CONNECTIONS}`, {
+      url: `${baseUrl}/v1/subscriptions/${subscriptionId}/entitlements/${feature}?quantity=1`,
+      connections: ENTITLEMENT_CONNECTIONS,
+    });
+    cells.set(strategy, cellOf(r));
+    await settle(baseUrl);
+  }
+  return cells;
+}
+
+const entitlementRows = (cells: Map<string, Cell>): Row[] =>
+  ENTITLEMENT_STRATEGIES.map((strategy) => ({
+    what: `${strategy}, GET /v1/subscriptions/:id/entitlements/:feature?quantity=1`,
+    connections: ENTITLEMENT_CONNECTIONS,
+    cell: cells.get(strategy)!,
+    ratio: `p99 aim ≤ ${ENTITLEMENT_P99_AIM_MS[strategy]} ms`,
+  }));
+
+const entitlementAims = (cells: Map<string, Cell>): [boolean, string][] =>
+  ENTITLEMENT_STRATEGIES.map((strategy) => {
+    const cell = cells.get(strategy)!;
+    const aim = ENTITLEMENT_P99_AIM_MS[strategy];
+    return [(cell.p99 ?? Infinity) <= aim, `entitlement check, ${strategy} feature, at ${ENTITLEMENT_CONNECTIONS} p99 ≤ ${aim} ms: ${ms(cell.p99)} ms`];
+  });
 
 /** The sum of a metric's series in the server's /metrics, optionally only those whose labels contain `match`. */
 async function metricSum(baseUrl: string, name: string, match = ''): Promise<number> {
@@ -267,6 +305,8 @@ interface Results {
   seeded: SeedReport;
   /** As `empty`, after seeding. */
   large: Map<string, Cell>;
+  /** Entitlement checks by strategy. */
+  entitlements: Map<string, Cell>;
   postgres: string;
 }
 
@@ -320,6 +360,9 @@ async function measureAll(): Promise<Results> {
     // 2. The strategies through HTTP.
     const empty = await strategyCells(base, '');
 
+    // 7. Entitlement checks (numbered as in the table, measured while the database is small).
+    const entitlements = await entitlementCells(base);
+
     // 3. Batch ingestion.
     const batchBuffered = await batchCell(base, 'buffered', null);
     const batchAtomic = await batchCell(base, 'atomic', HUGE_LIMIT);
@@ -347,7 +390,7 @@ async function measureAll(): Promise<Results> {
     log(`seeded in ${seeded.seconds.toFixed(1)} s`);
     const large = await strategyCells(base, 'large-');
 
-    return { bare, live, empty, batchBuffered, batchAtomic, sql, lost, seeded, large, postgres };
+    return { bare, live, empty, batchBuffered, batchAtomic, sql, lost, seeded, large, entitlements, postgres };
   } finally {
     await admin.end().catch(() => undefined);
     await server?.stop();
@@ -412,6 +455,7 @@ function tableRows(r: Results): Row[] {
       rows.push({ what: `${strategy}, POST /v1/usage, with ${largeLabel()}`, connections: c, cell, ratio: ratio(cell, http(strategy, c), 'empty database') });
     }
   }
+  rows.push(...entitlementRows(r.entitlements));
   return rows;
 }
 
@@ -464,16 +508,47 @@ function aims(r: Results): [boolean, string][] {
     `with ${largeLabel()} every rate ≥ 80% of the empty run: lowest ${pct(lowest.ratio)} (${lowest.cell}); ` +
       `below 80%: ${below.map((x) => `${x.cell} ${pct(x.ratio)}`).join(', ') || 'none'}`,
   );
+  out.push(...entitlementAims(r.entitlements));
   return out;
 }
 
-function report(r: Results): void {
+function printTable(rows: Row[]): void {
   console.log(`\n## Tally benchmark: ${SECONDS} s per cell${QUICK ? ' (BENCH_QUICK smoke run: figures mean nothing)' : ''}\n`);
   console.log('| what | connections | per second | p50 ms | p99 ms | non-2xx | ratio (to what) |');
   console.log('| --- | ---: | ---: | ---: | ---: | --- | --- |');
-  for (const { what, connections, cell, ratio: to } of tableRows(r)) {
+  for (const { what, connections, cell, ratio: to } of rows) {
     console.log(`| ${what} | ${connections} | ${fmt(cell.perSecond)} | ${ms(cell.p50)} | ${ms(cell.p99)} | ${cell.failures} | ${to} |`);
   }
+}
+
+const machine = () => `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${fmt(totalmem() / 2 ** 30)} GiB, Linux ${release()}`;
+
+/** BENCH_ONLY=entitlements: the entitlement cells alone, after the same warm-up. */
+async function entitlementsOnly(): Promise<void> {
+  const db = await benchDatabase();
+  const server = await startServer(db.url, { DB_POOL_SIZE: '20', BILLING_ROLLUP_CRON: 'off' });
+  try {
+    log('warm-up');
+    await load({ url: `${server.baseUrl}/health/live`, connections: 16, seconds: WARMUP_SECONDS });
+    await entitlementCells(server.baseUrl, 'entitlements-warmup');
+    // Tally's trivial route beside them: what the machine allows an answer at this moment.
+    const live = cellOf(await measure(`GET /health/live c=${ENTITLEMENT_CONNECTIONS}`, { url: `${server.baseUrl}/health/live`, connections: ENTITLEMENT_CONNECTIONS }));
+    const cells = await entitlementCells(server.baseUrl);
+    printTable([
+      { what: 'Tally GET /health/live', connections: ENTITLEMENT_CONNECTIONS, cell: live, ratio: 'the ceiling of this run' },
+      ...entitlementRows(cells),
+    ]);
+    console.log(`\nMachine: ${machine()}; Node ${process.version}. Server, PostgreSQL and load generator share the cores.`);
+    console.log('\nAims (issue 13):');
+    for (const [reached, text] of entitlementAims(cells)) console.log(`- ${reached ? 'reached' : 'NOT reached'}: ${text}`);
+  } finally {
+    await server.stop();
+    await db.stop();
+  }
+}
+
+function report(r: Results): void {
+  printTable(tableRows(r));
   console.log(
     '\nPer second: requests answered 2xx, or events counted (ledger rows). Latency: of 2xx answers, or of one SQL transaction. ' +
       'non-2xx: answers by status code, and requests left without one; for SQL rows, optimistic attempts that lost the race.',
@@ -483,7 +558,7 @@ function report(r: Results): void {
     ? `PostgreSQL ${r.postgres} (DATABASE_URL, ${new URL(process.env.DATABASE_URL).host})`
     : `embedded PostgreSQL ${r.postgres}`;
   console.log(
-    `\nMachine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${fmt(totalmem() / 2 ** 30)} GiB, Linux ${release()}; ` +
+    `\nMachine: ${machine()}; ` +
       `${database}; Node ${process.version}. Server, PostgreSQL and load generator share the cores.`,
   );
   console.log(
@@ -491,7 +566,7 @@ function report(r: Results): void {
       `${r.seeded.seconds.toFixed(1)} s (${r.seeded.steps.map(([name, t]) => `${name} ${t.toFixed(1)} s`).join(', ')}).`,
   );
 
-  console.log('\nAims (issue 9):');
+  console.log('\nAims (issues 9 and 13):');
   for (const [reached, text] of aims(r)) console.log(`- ${reached ? 'reached' : 'NOT reached'}: ${text}`);
 }
 
@@ -501,7 +576,8 @@ async function main(): Promise<void> {
   const toStderr = (message: unknown, context?: unknown) => log(`${context ?? 'nest'}: ${String(message)}`);
   Logger.overrideLogger({ log: toStderr, error: toStderr, warn: toStderr, debug: () => undefined, verbose: () => undefined });
   log(`${SECONDS} s per cell${QUICK ? ' (BENCH_QUICK: a smoke run, the figures mean nothing)' : ''}`);
-  report(await measureAll());
+  if (process.env.BENCH_ONLY === 'entitlements') await entitlementsOnly();
+  else report(await measureAll());
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 

@@ -50,7 +50,7 @@ describe('customer portal in a real browser (headless Chromium)', () => {
   it('shows the same used and limit as GET /v1/subscriptions/:id/usage, with bars as wide as the used share', async () => {
     const { page, requests } = await open({ viewport: { width: 1280, height: 900 } });
     for (const s of a.subscriptions) {
-      const api = (await t.http().get(`/v1/subscriptions/${s.subscriptionId}/usage`).expect(200)).body;
+      const api = (await t.http().get(`/v1/subscriptions/${s.subscriptionId}/entitlements`).expect(200)).body;
       const section = page.locator(`section[data-subscription="${s.subscriptionId}"]`);
       await expect(section.locator('h2').textContent()).resolves.toBeTruthy();
       for (const feature of api.features) {
@@ -87,7 +87,7 @@ describe('customer portal in a real browser (headless Chromium)', () => {
     const { page } = await open({ viewport: { width: 1280, height: 900 } });
     for (const s of a.subscriptions) {
       const api = (await t.http().get(`/v1/subscriptions/${s.subscriptionId}/upcoming-invoice`).expect(200)).body;
-      const usage = (await t.http().get(`/v1/subscriptions/${s.subscriptionId}/usage`).expect(200)).body;
+      const usage = (await t.http().get(`/v1/subscriptions/${s.subscriptionId}/entitlements`).expect(200)).body;
       const table = page.locator(`section[data-subscription="${s.subscriptionId}"] table.upcoming`);
       expect(decimal(await table.locator('td.total').innerText())).toBe(api.total);
       expect(await table.locator('td.total').innerText()).toMatch(/^\$[\d,]+\.\d\d$/);

@@ -5,6 +5,7 @@ import { BufferedMetrics } from './buffered.metrics';
 import { HttpMetrics } from './http.metrics';
 import { MetricsController } from './metrics.controller';
 import { MetricsRegistry } from './metrics.registry';
+import { ReservationsMetrics } from './reservations.metrics';
 import { RollupMetrics } from './rollup.metrics';
 import { UsageMetrics } from './usage.metrics';
 import { WebhookMetrics } from './webhook.metrics';
@@ -13,8 +14,8 @@ import { WebhookMetrics } from './webhook.metrics';
 @Global()
 @Module({
   controllers: [MetricsController],
-  providers: [MetricsRegistry, HttpMetrics, UsageMetrics, BufferedMetrics, RollupMetrics, WebhookMetrics],
-  exports: [MetricsRegistry, UsageMetrics, BufferedMetrics, RollupMetrics, WebhookMetrics],
+  providers: [MetricsRegistry, HttpMetrics, UsageMetrics, BufferedMetrics, RollupMetrics, WebhookMetrics, ReservationsMetrics],
+  exports: [MetricsRegistry, UsageMetrics, BufferedMetrics, RollupMetrics, WebhookMetrics, ReservationsMetrics],
 })
 export class MetricsModule implements OnModuleInit {
   constructor(

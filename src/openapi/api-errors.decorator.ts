@@ -17,6 +17,7 @@ const WHEN: Record<ErrorCode, string> = {
   [ErrorCode.PreconditionRequired]: 'If-Match with the plan version (its ETag) is missing',
   [ErrorCode.LimitExceeded]: 'used + quantity would pass the limit; nothing was counted. Carries `used` and `limit`',
   [ErrorCode.PeriodClosed]: 'the period is before the subscription start, after its end, or already invoiced',
+  [ErrorCode.ReservationClosed]: 'the reservation was released, expired, or committed (release): nothing changed. Carries its `status`',
   [ErrorCode.Conflict]: 'the state does not allow it (e.g. a subscription already cancelled)',
   [ErrorCode.Contention]: 'optimistic strategy: too many concurrent writers on one counter; nothing counted. Retry-After says when to retry',
   [ErrorCode.Unavailable]: 'the database (or buffered metering) is unavailable, or the instance is shutting down; Retry-After',

@@ -12,6 +12,13 @@ export const limitExceeded = (feature: string, used: string, limit: string, quan
 export const periodClosed = (reason: string, details: Record<string, unknown> = {}) =>
   new TallyError(ErrorCode.PeriodClosed, reason, details);
 
+/** The period (of a counter) is invoiced: nothing counts in it any more. */
+export const periodInvoiced = (period: { periodStart: Date; periodEnd: Date }) =>
+  periodClosed(`the period starting ${period.periodStart.toISOString()} is closed (invoiced)`, {
+    periodStart: period.periodStart.toISOString(),
+    periodEnd: period.periodEnd.toISOString(),
+  });
+
 export const contention = (feature: string) =>
   new TallyError(ErrorCode.Contention, `counter for '${feature}' is contended; nothing was counted, retry later`, {}, { 'retry-after': '1' });
 
@@ -31,9 +38,6 @@ export function refusalError(event: UsageEvent, refusal: Extract<CountResult, { 
         periodEnd: event.periodEnd.toISOString(),
       });
     case 'closed':
-      return periodClosed(`the period starting ${event.periodStart.toISOString()} is closed (invoiced)`, {
-        periodStart: event.periodStart.toISOString(),
-        periodEnd: event.periodEnd.toISOString(),
-      });
+      return periodInvoiced(event);
   }
 }

@@ -12,6 +12,11 @@ import { UsageEventsController } from './ledger/usage-events.controller';
 import { UsageEventsRepository } from './ledger/usage-events.repository';
 import { UsageAlerts } from './alerts/usage-alerts';
 import { UsageAlertsRepository } from './alerts/usage-alerts.repository';
+import { EntitlementsController } from './entitlements/entitlements.controller';
+import { EntitlementsService } from './entitlements/entitlements.service';
+import { ReservationsController } from './reservations/reservations.controller';
+import { ReservationsRepository } from './reservations/reservations.repository';
+import { ReservationsService } from './reservations/reservations.service';
 import { AtomicStrategy } from './strategies/atomic.strategy';
 import { BufferedStrategy } from './strategies/buffered.strategy';
 import { OptimisticStrategy } from './strategies/optimistic.strategy';
@@ -22,10 +27,13 @@ import { UsageEventResolver } from './usage-event.resolver';
 import { UsageController } from './usage.controller';
 import { UsageService } from './usage.service';
 
-/** Recording usage against plan limits, exactly once, with the strategy each feature names. */
+/**
+ * Recording usage against plan limits, exactly once, with the strategy each feature names; asking
+ * whether usage would fit (entitlements); holding quantity against a limit (reservations).
+ */
 @Module({
   imports: [CatalogModule, CountersModule],
-  controllers: [UsageController, UsageEventsController],
+  controllers: [UsageController, UsageEventsController, EntitlementsController, ReservationsController],
   providers: [
     UsageService,
     UsageBatchService,
@@ -45,9 +53,13 @@ import { UsageService } from './usage.service';
     UsageInstance,
     UsageAlerts,
     UsageAlertsRepository,
+    EntitlementsService,
+    ReservationsService,
+    ReservationsRepository,
   ],
   // The readiness check asks whether the buffered strategy's background work runs; the portal
-  // page shows each feature's used and limit as periodUsage reads them.
-  exports: [BufferedFlusher, UsageService],
+  // page shows each feature's used and limit as periodUsage reads them; the schedule expires
+  // reservations.
+  exports: [BufferedFlusher, UsageService, ReservationsService, EntitlementsService],
 })
 export class UsageModule {}

@@ -3,7 +3,7 @@ import { segmentAt } from '../catalog/subscriptions/plan-phases';
 import { SubscriptionsService } from '../catalog/subscriptions/subscriptions.service';
 import { timestampField } from '../common/validation';
 import { UsageMetrics } from '../metrics/usage.metrics';
-import { UsageCountersRepository } from './counters/usage-counters.repository';
+import { PeriodCounterRow, UsageCountersRepository } from './counters/usage-counters.repository';
 import { RecordUsageDto } from './dto/record-usage.dto';
 import { UsageEventsRepository } from './ledger/usage-events.repository';
 import { UsageStrategies } from './strategies/usage-strategies';
@@ -12,7 +12,7 @@ import { UsageEvent } from './usage-event';
 import { UsageEventResolver } from './usage-event.resolver';
 import { UsageAlerts } from './alerts/usage-alerts';
 import { refusalError } from './usage.errors';
-import { PeriodUsageResponse, UsageAnswerResponse } from './dto/usage.responses';
+import { PeriodUsageResponse, SubscriptionPeriodResponse, UsageAnswerResponse } from './dto/usage.responses';
 
 const remainingOf = (used: string, limit: string | null) => (limit === null ? null : Number(BigInt(limit) - BigInt(used)));
 
@@ -100,18 +100,28 @@ export class UsageService {
     };
   }
 
-  async periodUsage(subscriptionId: string, atIso: string | undefined): Promise<PeriodUsageResponse> {
+  /**
+   * The period containing `at` (its start, before the subscription starts) and the counter of each
+   * charge of the plan version governing it, for the answers that list a period's features.
+   */
+  async periodCounters(subscriptionId: string, at: Date): Promise<{ period: SubscriptionPeriodResponse; rows: PeriodCounterRow[] }> {
     const terms = await this.subscriptions.terms(subscriptionId);
-    const at = atIso === undefined ? new Date() : timestampField('at', atIso);
-    const period = segmentAt(terms.startAt, terms.interval, terms.phases, at < terms.startAt ? terms.startAt : at)!;
-    const rows = await this.counters.usageOfPeriod(terms.id, period.planId, period.start);
+    const segment = segmentAt(terms.startAt, terms.interval, terms.phases, at < terms.startAt ? terms.startAt : at)!;
+    const rows = await this.counters.usageOfPeriod(terms.id, segment.planId, segment.start);
     return {
-      subscriptionId: terms.id,
-      periodStart: period.start.toISOString(),
-      periodEnd: period.end.toISOString(),
+      period: { subscriptionId: terms.id, periodStart: segment.start.toISOString(), periodEnd: segment.end.toISOString() },
+      rows,
+    };
+  }
+
+  async periodUsage(subscriptionId: string, atIso: string | undefined): Promise<PeriodUsageResponse> {
+    const at = atIso === undefined ? new Date() : timestampField('at', atIso);
+    const { period, rows } = await this.periodCounters(subscriptionId, at);
+    return {
+      ...period,
       features: rows.map((r) => {
         // A buffered feature's row lags by what this instance has not flushed yet.
-        const counter = { subscriptionId: terms.id, featureId: r.feature_id, periodStart: period.start };
+        const counter = { subscriptionId: period.subscriptionId, featureId: r.feature_id, periodStart: new Date(period.periodStart) };
         const used = (BigInt(r.used) + this.strategies.unflushed(counter)).toString();
         return {
           feature: r.feature,

@@ -16,6 +16,7 @@ export function statusOf(code: ErrorCode): number {
       return HttpStatus.METHOD_NOT_ALLOWED;
     case ErrorCode.AlreadyExists:
     case ErrorCode.PeriodClosed:
+    case ErrorCode.ReservationClosed:
     case ErrorCode.Conflict:
       return HttpStatus.CONFLICT;
     case ErrorCode.VersionMismatch:

@@ -7,6 +7,7 @@ export enum ErrorCode {
   PreconditionRequired = 'precondition_required',
   LimitExceeded = 'limit_exceeded',
   PeriodClosed = 'period_closed',
+  ReservationClosed = 'reservation_closed',
   Conflict = 'conflict',
   Contention = 'contention',
   Unavailable = 'unavailable',

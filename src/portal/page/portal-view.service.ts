@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { UpcomingInvoiceResponse } from '../../billing/billing.responses';
 import { LedgerQuantity } from '../../billing/rollup/invoice-draft';
 import { BillingRollupService } from '../../billing/rollup/billing-rollup.service';
-import { PeriodUsageResponse } from '../../usage/dto/usage.responses';
-import { UsageService } from '../../usage/usage.service';
+import { EntitlementsResponse } from '../../usage/entitlements/dto/entitlement.responses';
+import { EntitlementsService } from '../../usage/entitlements/entitlements.service';
 import { DailyQuantity, DailyUsageRepository } from '../daily-usage/daily-usage.repository';
 import { PortalSession } from '../sessions/portal-sessions.repository';
 import { PastInvoice, PortalCustomer, PortalViewRepository } from './portal-view.repository';
@@ -55,17 +55,14 @@ function daysBetween(from: Date, to: Date): string[] {
 export class PortalViewService {
   constructor(
     private readonly views: PortalViewRepository,
-    private readonly usage: UsageService,
+    private readonly entitlements: EntitlementsService,
     private readonly rollup: BillingRollupService,
     private readonly daily: DailyUsageRepository,
   ) {}
 
-  /**
-   * Used and limit per feature. The one place the page takes them from: when the entitlements
-   * service (issue 13) lands, this line calls it instead.
-   */
-  private figures(subscriptionId: string): Promise<PeriodUsageResponse> {
-    return this.usage.periodUsage(subscriptionId, undefined);
+  /** Used and limit per feature: the page shows what GET /v1/subscriptions/:id/entitlements answers. */
+  private figures(subscriptionId: string): Promise<EntitlementsResponse> {
+    return this.entitlements.all(subscriptionId);
   }
 
   async view(session: PortalSession, now = new Date()): Promise<PortalView | undefined> {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { Strategy } from '../../catalog/features/feature.entity';
 import { CounterRef, counterKey } from '../counters/counter-key';
 import { UsageCountersRepository } from '../counters/usage-counters.repository';
 import { UsageAlertsRepository } from './usage-alerts.repository';
@@ -51,6 +52,17 @@ export class UsageAlerts {
       const { counter, quantities } = groups.get(key)!;
       await this.repository.bufferedProgress(manager, counter, quantities);
     }
+  }
+
+  /**
+   * A reservation's committed quantity, counted outside the strategies (ReservationsService): a
+   * buffered counter's ledger total moves by it like a batch's, a strict counter's count is exact.
+   * The database looks up the counter's alerts itself: the committing instance may never have
+   * ensured this counter.
+   */
+  async committed(manager: EntityManager, counter: CounterRef, strategy: Strategy, quantity: bigint, usedAfter: bigint): Promise<void> {
+    if (strategy === 'buffered') await this.repository.bufferedProgress(manager, counter, [quantity]);
+    else await this.repository.announceCrossings(manager, counter, [usedAfter - quantity], [usedAfter]);
   }
 
   /** A use refused by the limit: the period's first refusal is announced, before the 429 is answered. */

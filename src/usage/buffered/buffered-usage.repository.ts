@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { counterKey } from '../counters/counter-key';
+import { CounterRef, counterKey } from '../counters/counter-key';
 import { PendingEvent } from './local-counter';
 
 const MAX_BATCH_NO = '9223372036854775807';
@@ -204,8 +204,8 @@ export class BufferedUsageRepository {
 
   /**
    * Leases at least `need` more units of a counter's limit to this instance, holding the counter
-   * row lock for the caller's transaction. The grant comes out of limit − used − reserved, so the sum of
-   * all leases never passes the limit. When that is too little, the unspent part of every other
+   * row lock for the caller's transaction. The grant comes out of limit − used − reserved − held
+   * (what reservations hold is no instance's to spend), so the sum of all leases never passes the limit. When that is too little, the unspent part of every other
    * instance's lease is taken back first (their next batch finds its lease shrunk and asks again),
    * so a refusal means the limit really is reached, not that quota sits idle elsewhere.
    * The slice is an eighth of what is free, capped: smaller slices as the limit nears.
@@ -219,36 +219,13 @@ export class BufferedUsageRepository {
   ): Promise<LeaseGrant> {
     const pk = [counter.subscriptionId, counter.featureId, counter.periodStart];
     const [row] = await m.query(
-      `SELECT used, reserved, "limit", closed_at FROM usage_counters
+      `SELECT used, reserved, held, "limit", closed_at FROM usage_counters
         WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3 FOR UPDATE`,
       pk,
     );
     if (!row || row.closed_at) return { granted: 0n, accepted: 0n, free: 0n, closed: true };
-    let free = BigInt(row.limit) - BigInt(row.used) - BigInt(row.reserved);
-    if (free < need) {
-      const [revoked] = await m.query(
-        `WITH taken AS (
-           SELECT instance_id, granted - spent AS unspent FROM usage_leases
-            WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3
-              AND instance_id <> $4 AND granted > spent
-              FOR UPDATE
-         ), shrunk AS (
-           UPDATE usage_leases l SET granted = l.spent FROM taken
-            WHERE l.instance_id = taken.instance_id AND l.subscription_id = $1
-              AND l.feature_id = $2 AND l.period_start = $3
-         )
-         SELECT coalesce(sum(unspent), 0)::text AS freed FROM taken`,
-        [...pk, instanceId],
-      );
-      if (revoked.freed !== '0') {
-        await m.query(
-          `UPDATE usage_counters SET reserved = reserved - $4
-            WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3`,
-          [...pk, revoked.freed],
-        );
-        free += BigInt(revoked.freed);
-      }
-    }
+    let free = BigInt(row.limit) - BigInt(row.used) - BigInt(row.reserved) - BigInt(row.held);
+    if (free < need) free += await this.revokeUnspent(m, counter, instanceId);
     if (free < need) {
       const [{ spent }] = await m.query(
         `SELECT coalesce(sum(spent), 0)::text AS spent FROM usage_leases
@@ -274,6 +251,38 @@ export class BufferedUsageRepository {
       [...pk, instanceId, grant.toString()],
     );
     return { granted: BigInt(lease.granted), accepted: 0n, free: free - grant, closed: false };
+  }
+
+  /**
+   * Takes the unspent part of the leases on a counter back (`granted = spent`), of every instance
+   * but `keep` (null: of all), and returns how much came free. The caller holds the counter's row
+   * lock. An instance whose lease shrank finds out at its next batch, which rolls back the events
+   * the lease no longer covers and asks for quota again (LedgerBatcher), so nothing it accepted
+   * was ever outside the limit.
+   */
+  async revokeUnspent(m: EntityManager, counter: CounterRef, keep: string | null): Promise<bigint> {
+    const pk = [counter.subscriptionId, counter.featureId, counter.periodStart];
+    const [revoked] = await m.query(
+      `WITH taken AS (
+         SELECT instance_id, granted - spent AS unspent FROM usage_leases
+          WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3
+            AND instance_id IS DISTINCT FROM $4 AND granted > spent
+            FOR UPDATE
+       ), shrunk AS (
+         UPDATE usage_leases l SET granted = l.spent FROM taken
+          WHERE l.instance_id = taken.instance_id AND l.subscription_id = $1
+            AND l.feature_id = $2 AND l.period_start = $3
+       )
+       SELECT coalesce(sum(unspent), 0)::text AS freed FROM taken`,
+      [...pk, keep],
+    );
+    if (revoked.freed === '0') return 0n;
+    await m.query(
+      `UPDATE usage_counters SET reserved = reserved - $4
+        WHERE subscription_id = $1 AND feature_id = $2 AND period_start = $3`,
+      [...pk, revoked.freed],
+    );
+    return BigInt(revoked.freed);
   }
 
   /**

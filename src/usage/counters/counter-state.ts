@@ -1,6 +1,8 @@
 /** What a count must know of its counter row, read inside the transaction that counts. */
 export interface CounterState {
   used: bigint;
+  /** What open reservations hold: taken from the limit as `used` is, but not usage. */
+  held: bigint;
   /** null: unlimited. */
   limit: bigint | null;
   /** Set when the period is invoiced: nothing counts after. */
@@ -13,6 +15,7 @@ export interface CounterState {
 
 export interface CounterRow {
   used: string;
+  held: string;
   limit: string | null;
   closed_at: Date | null;
   ends_at: Date | null;
@@ -21,6 +24,7 @@ export interface CounterRow {
 
 export const counterState = (row: CounterRow): CounterState => ({
   used: BigInt(row.used),
+  held: BigInt(row.held),
   limit: row.limit === null ? null : BigInt(row.limit),
   closedAt: row.closed_at,
   endsAt: row.ends_at,

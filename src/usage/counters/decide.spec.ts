@@ -3,6 +3,7 @@ import { decide } from './decide';
 
 const open = (used: number, limit: number | null): CounterState => ({
   used: BigInt(used),
+  held: 0n,
   limit: limit === null ? null : BigInt(limit),
   closedAt: null,
   endsAt: null,
@@ -14,6 +15,11 @@ describe('decide', () => {
   it('accepts what fits, up to the limit exactly', () => {
     expect(decide(open(97, 100), 3n, now)).toEqual({ accepted: true, usedAfter: 100n });
     expect(decide(open(0, 0), 0n, now)).toEqual({ accepted: true, usedAfter: 0n });
+  });
+
+  it('counts what reservations hold as taken', () => {
+    expect(decide({ ...open(90, 100), held: 7n }, 3n, now)).toEqual({ accepted: true, usedAfter: 93n });
+    expect(decide({ ...open(90, 100), held: 8n }, 3n, now)).toMatchObject({ accepted: false, reason: 'limit', used: 90n });
   });
 
   it('refuses what would pass the limit, with the figures it saw', () => {

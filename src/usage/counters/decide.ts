@@ -9,7 +9,8 @@ export type Decision =
 
 /**
  * Whether `quantity` more, of an event that occurred at `occurredAt`, may be counted on a counter in
- * `state`: its period still open, its subscription not ended by then, its limit not passed. Pure:
+ * `state`: its period still open, its subscription not ended by then, its limit not passed by what
+ * is used and what reservations hold (issue 13). Pure:
  * the caller must hold what makes `state` current (a row lock, or a version it checks on write).
  */
 export function decide(state: CounterState, quantity: bigint, occurredAt: Date): Decision {
@@ -17,6 +18,6 @@ export function decide(state: CounterState, quantity: bigint, occurredAt: Date):
   if (state.closedAt !== null) return refuse('closed');
   if (state.endsAt !== null && occurredAt >= state.endsAt) return refuse('ended');
   const usedAfter = state.used + quantity;
-  if (state.limit !== null && usedAfter > state.limit) return refuse('limit');
+  if (state.limit !== null && usedAfter + state.held > state.limit) return refuse('limit');
   return { accepted: true, usedAfter };
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { Strategy } from '../../catalog/features/feature.entity';
 import { CounterRef, counterKey } from './counter-key';
 import { CounterRow, CounterState, counterState } from './counter-state';
 import { RefusalReason } from './decide';
@@ -31,7 +32,47 @@ export interface ClosingPeriod {
   periodEnd: Date;
 }
 
-const COUNTER_COLUMNS = `used, "limit", closed_at, ends_at, version`;
+/** One charge of a period's plan version and its counter (zeros when no row exists yet). */
+export interface PeriodCounterRow {
+  feature: string;
+  feature_id: string;
+  strategy: Strategy;
+  used: string;
+  /** Of the buffered strategy's leases: accepted, in the ledger, not yet flushed into `used`. */
+  spent: string;
+  held: string;
+  limit: string | null;
+}
+
+/** A counter's figures in one snapshot: accepted (flushed or not), held, and its terms. */
+export interface CounterFigures {
+  used: bigint;
+  held: bigint;
+  limit: bigint | null;
+  closedAt: Date | null;
+  endsAt: Date | null;
+}
+
+/**
+ * What all instances' buffered leases have spent on the counter `u` (accepted, in the ledger, not
+ * flushed): with u.used, the period's accepted total as one snapshot. A flush moves quantity from
+ * spent to used under the counter's row lock, so the sum never counts it twice or misses it.
+ */
+const SPENT_OF_U = `(SELECT coalesce(sum(l.spent), 0) FROM usage_leases l
+   WHERE l.subscription_id = u.subscription_id AND l.feature_id = u.feature_id AND l.period_start = u.period_start)`;
+
+/** CounterFigures of the row `u`, as text (bigint) columns. */
+export const FIGURES = `(u.used + ${SPENT_OF_U})::text AS used, u.held::text AS held, u."limit"::text AS "limit", u.closed_at, u.ends_at`;
+
+export const counterFigures = (row: { used: string; held: string; limit: string | null; closed_at: Date | null; ends_at: Date | null }): CounterFigures => ({
+  used: BigInt(row.used),
+  held: BigInt(row.held),
+  limit: row.limit === null ? null : BigInt(row.limit),
+  closedAt: row.closed_at,
+  endsAt: row.ends_at,
+});
+
+const COUNTER_COLUMNS = `used, held, "limit", closed_at, ends_at, version`;
 const BY_KEY = `subscription_id = $1 AND feature_id = $2 AND period_start = $3`;
 const keyParams = (c: CounterRef) => [c.subscriptionId, c.featureId, c.periodStart];
 
@@ -97,6 +138,12 @@ export class UsageCountersRepository {
         events.map((e) => e.occurredAt),
       ],
     );
+  }
+
+  /** The counter's figures now, in one snapshot, without a lock (entitlement checks); undefined when missing. */
+  async figures(counter: CounterRef): Promise<CounterFigures | undefined> {
+    const [row] = await this.db.query(`SELECT ${FIGURES} FROM usage_counters u WHERE ${BY_KEY}`, keyParams(counter));
+    return row && counterFigures(row);
   }
 
   /** The row, locked until the transaction ends (the pessimistic strategy); undefined when missing. */
@@ -223,14 +270,12 @@ export class UsageCountersRepository {
     );
   }
 
-  /** Each charge of the plan version governing the period, with what was counted in it. */
-  async usageOfPeriod(
-    subscriptionId: string,
-    planId: string,
-    periodStart: Date,
-  ): Promise<{ feature: string; feature_id: string; used: string; limit: string | null }[]> {
+  /** Each charge of the plan version governing the period, with what was counted and is held in it. */
+  async usageOfPeriod(subscriptionId: string, planId: string, periodStart: Date): Promise<PeriodCounterRow[]> {
     return this.db.query(
-      `SELECT f.key AS feature, f.id AS feature_id, coalesce(u.used, 0)::text AS used, coalesce(u."limit", c."limit") AS "limit"
+      `SELECT f.key AS feature, f.id AS feature_id, f.strategy, coalesce(u.used, 0)::text AS used,
+              coalesce(${SPENT_OF_U}, 0)::text AS spent, coalesce(u.held, 0)::text AS held,
+              coalesce(u."limit", c."limit") AS "limit"
          FROM plan_charges c
          JOIN features f ON f.id = c.feature_id
          LEFT JOIN usage_counters u

@@ -30,13 +30,17 @@ export class FeatureUsageResponse {
   remaining: number | null;
 }
 
-export class PeriodUsageResponse {
+/** A subscription's billing period (or its part before or after a plan change "now"). */
+export class SubscriptionPeriodResponse {
   @ApiProperty({ format: 'uuid' })
   subscriptionId: string;
   @ApiProperty({ format: 'date-time' })
   periodStart: string;
   @ApiProperty({ format: 'date-time' })
   periodEnd: string;
+}
+
+export class PeriodUsageResponse extends SubscriptionPeriodResponse {
   @ApiProperty({ type: () => [FeatureUsageResponse] })
   features: FeatureUsageResponse[];
 }

@@ -5,6 +5,7 @@ import { judgeInTurn } from './judge-in-turn';
 const now = new Date('2026-11-15T12:00:00Z');
 const state = (used: number, limit: number | null): CounterState => ({
   used: BigInt(used),
+  held: 0n,
   limit: limit === null ? null : BigInt(limit),
   closedAt: null,
   endsAt: null,
