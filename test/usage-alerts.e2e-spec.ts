@@ -94,6 +94,34 @@ describe.each(['atomic', 'pessimistic', 'optimistic', 'buffered'])('usage alerts
   });
 });
 
+describe.each(['atomic', 'buffered'])('usage alerts of a committed reservation: %s', (strategy) => {
+  let server: ServerProcess;
+  let databaseUrl: string;
+  beforeAll(async () => {
+    const db = await createTestDatabase();
+    drops.push(db.drop);
+    databaseUrl = db.url;
+    server = await startServer({ databaseUrl });
+  });
+  afterAll(() => server.stop());
+
+  it('announces the thresholds its committed quantity crosses, once', async () => {
+    const sub = await meteredSubscription(server.baseUrl, { strategy, limit: 100, alerts: ALERTS });
+    const http = request(server.baseUrl);
+    await http.post('/v1/usage').send({ subscriptionId: sub.subscriptionId, feature: sub.feature, quantity: 40 }).expect(201);
+    const held = await http.post('/v1/reservations').send({ subscriptionId: sub.subscriptionId, feature: sub.feature, quantity: 50 }).expect(201);
+    // Holding is not usage: nothing is crossed yet.
+    expect(await eventsOf(databaseUrl, sub.subscriptionId)).toEqual([]);
+    await http.post(`/v1/reservations/${held.body.id}/commit`).send({ quantity: 45 }).expect(201);
+    const events = await eventsOf(databaseUrl, sub.subscriptionId);
+    const seen = events.map((e) => [e.type, e.data.threshold, e.data.used]).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    expect(seen).toEqual([
+      ['usage.threshold_crossed', { percent: 80 }, 85],
+      ['usage.threshold_crossed', { units: 50 }, 85],
+    ]);
+  });
+});
+
 describe('alerts on a plan', () => {
   let server: ServerProcess;
   beforeAll(async () => {
