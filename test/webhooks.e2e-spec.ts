@@ -216,6 +216,8 @@ describe('webhooks', () => {
     await bad(t.http().post('/v1/webhook-endpoints').send({ url: r.url, eventTypes: [] }), 'eventTypes');
     await bad(t.http().post('/v1/webhook-endpoints').send({}), 'url');
     await bad(t.http().patch(`/v1/webhook-endpoints/${hook.id}`).send({ enabled: 'no' }), 'enabled');
+    await bad(t.http().patch(`/v1/webhook-endpoints/${hook.id}`).send({ enabled: null }), 'enabled');
+    await bad(t.http().patch(`/v1/webhook-endpoints/${hook.id}`).send({ url: null }), 'url');
     await bad(t.http().patch(`/v1/webhook-endpoints/${hook.id}`).send({ url: 'http://169.254.169.254/' }), 'url');
     const patched = await t.http().patch(`/v1/webhook-endpoints/${hook.id}`).send({ description: 'accounting', enabled: false, eventTypes: null }).expect(200);
     expect(patched.body).toMatchObject({ url: r.url, description: 'accounting', enabled: false });

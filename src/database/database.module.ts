@@ -5,6 +5,15 @@ import { TallyConfig } from '../config/config';
 import { dataSourceOptions } from './data-source-options';
 import { migrate } from './migrate';
 
+/**
+ * The pool of work that is not a request: the billing rollup and the portal's daily fold. Their
+ * statements may rightly outlast REQUEST_TIMEOUT_MS (a period of millions of events summed in one
+ * statement), so its connections carry no statement or lock timeout and are never cut for a
+ * slow answer. Inject it with @InjectDataSource(BACKGROUND_DB).
+ */
+export const BACKGROUND_DB = 'background';
+const BACKGROUND_POOL_SIZE = 4;
+
 @Module({})
 export class DatabaseModule {
   /**
@@ -27,6 +36,13 @@ export class DatabaseModule {
             }
             return new DataSource(options!).initialize();
           },
+        }),
+        TypeOrmModule.forRootAsync({
+          name: BACKGROUND_DB,
+          useFactory: () => ({
+            ...dataSourceOptions({ databaseUrl: config.databaseUrl, dbPoolSize: Math.min(BACKGROUND_POOL_SIZE, config.dbPoolSize) }),
+            name: BACKGROUND_DB,
+          }),
         }),
       ],
     };

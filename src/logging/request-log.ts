@@ -4,8 +4,30 @@ import { isOpsPath } from '../lifecycle/ops-paths';
 import { REQUEST_ID_HEADER } from './request-id';
 import { SECRET_QUERY_PARAMETERS } from './root-logger';
 
-const SECRET_IN_URL = new RegExp(`([?&](?:${SECRET_QUERY_PARAMETERS.join('|')})=)[^&#]*`, 'gi');
 const SECRET_NAMES = new Set(SECRET_QUERY_PARAMETERS);
+
+/** A parameter's name as the query parser reads it (`api%5Fkey` is `api_key`), to compare. */
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' ')).toLowerCase();
+  } catch {
+    return name.toLowerCase();
+  }
+}
+
+/** The URL with the values of secret-looking query parameters replaced, however their names are spelled. */
+function redactQueryString(url: string): string {
+  const start = url.indexOf('?');
+  if (start < 0) return url;
+  const params = url
+    .slice(start + 1)
+    .split('&')
+    .map((param) => {
+      const eq = param.indexOf('=');
+      return eq >= 0 && SECRET_NAMES.has(decodedName(param.slice(0, eq))) ? `${param.slice(0, eq)}=[redacted]` : param;
+    });
+  return `${url.slice(0, start + 1)}${params.join('&')}`;
+}
 
 /** The query with the values of secret-looking parameters (any case) replaced; the same object when there is none. */
 function redactQuery(query: unknown): unknown {
@@ -31,7 +53,7 @@ const redactUrl = (url: string, route?: string) => {
   let redacted = url;
   if (route === PORTAL_PAGE_ROUTE) redacted = `/portal/[redacted]${url.includes('?') ? url.slice(url.indexOf('?')) : ''}`;
   else if (/\/portal\//i.test(url)) redacted = url.replace(PORTAL_TOKEN, '$1[redacted]');
-  return redacted.includes('?') ? redacted.replace(SECRET_IN_URL, '$1[redacted]') : redacted;
+  return redactQueryString(redacted);
 };
 
 /** The headers, with a Referer that names a portal link redacted; the same object when there is none. */

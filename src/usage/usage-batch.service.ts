@@ -1,4 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { TallyConfig } from '../config/config';
+import { TALLY_CONFIG } from '../config/config.module';
+import { deadlineExceeded } from '../lifecycle/request-deadline';
 import { databaseUnavailable, isDatabaseUnavailable } from '../common/errors/database-unavailable';
 import { TallyError } from '../common/errors/tally.error';
 import { UsageMetrics } from '../metrics/usage.metrics';
@@ -20,6 +23,17 @@ interface Counted {
   dto: RecordUsageDto;
   /** Times resolved again after an 'ended' refusal (see UsageService.record). */
   resolves: number;
+}
+
+/** What `work` gives, or undefined once `deadline` (epoch ms) has passed first. */
+async function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()))));
+  try {
+    return await Promise.race([work, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -46,14 +60,23 @@ export class UsageBatchService {
     private readonly strategies: UsageStrategies,
     private readonly usage: UsageService,
     private readonly metrics: UsageMetrics,
+    @Inject(TALLY_CONFIG) private readonly config: TallyConfig,
   ) {}
 
   async recordBatch(events: unknown[]): Promise<{ results: BatchResultResponse[] }> {
     const results: BatchResultResponse[] = new Array(events.length);
-    // One request, one deadline for all of its events.
+    // One request, one deadline for all of its events. The batch route answers it itself (the
+    // interceptor's 503 would drop the events already committed): what is not counted by then is
+    // `unavailable`, each event on its own.
     const now = Date.now();
+    const deadline = now + this.config.requestTimeoutMs;
+    const late = (index: number) => (results[index] = refusal(index, deadlineExceeded(this.config.requestTimeoutMs)));
     let round: Counted[] = [];
     for (const [index, raw] of events.entries()) {
+      if (Date.now() > deadline) {
+        late(index);
+        continue;
+      }
       const checked = validateUsageEvent(raw);
       if ('problems' in checked) {
         const message = checked.problems.map((p) => `${p.field}: ${p.problems.join(', ')}`).join('; ');
@@ -66,8 +89,20 @@ export class UsageBatchService {
         results[index] = refusal(index, error);
       }
     }
-    while (round.length > 0) round = await this.countRound(round, results);
-    return { results };
+    while (round.length > 0) {
+      const counting = this.countRound(round, results);
+      // Marked as handled: past the deadline nobody awaits it, and a failure then is no crash.
+      counting.catch(() => undefined);
+      const next = await beforeDeadline(counting, deadline);
+      if (next === undefined) {
+        // Their transactions may still commit: the client retries them with their keys.
+        for (const { index } of round) if (results[index] === undefined) late(index);
+        break;
+      }
+      round = next;
+    }
+    // A copy: what the transactions still running write later is not part of this answer.
+    return { results: [...results] };
   }
 
   /**

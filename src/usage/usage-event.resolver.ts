@@ -102,6 +102,7 @@ export class UsageEventResolver {
       idempotencyKey: dto.idempotencyKey ?? null,
       occurredAt,
       deadline,
+      alerts: null,
     };
     if (!(await this.counters.ensure(event))) {
       // Cached terms may miss a plan change that made the feature part of the plan: ask once more.
@@ -111,6 +112,8 @@ export class UsageEventResolver {
       }
       throw notFound(`feature '${feature.key}' in the plan of subscription '${terms.id}'`);
     }
+    // Read with the ensure, before anything else can run: the counter cache may be cleared later.
+    event.alerts = this.counters.alertsOf(event);
     return event;
   }
 

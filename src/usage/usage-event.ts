@@ -1,5 +1,6 @@
 import { Strategy } from '../catalog/features/feature.entity';
 import { CounterRef } from './counters/counter-key';
+import { Alert } from '../catalog/plans/alerts';
 
 /** One usage event, resolved against its subscription, feature and period, ready to be counted. */
 export interface UsageEvent extends CounterRef {
@@ -16,4 +17,6 @@ export interface UsageEvent extends CounterRef {
    * (REQUEST_TIMEOUT_MS after it was resolved): an event still queued then is not counted.
    */
   deadline: number;
+  /** The counter's usage alerts (null: none), read when the event was resolved. */
+  alerts: readonly Alert[] | null;
 }

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestj
 import { ApiCreatedResponse, ApiOkResponse, ApiQuery } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { ErrorCode } from '../common/errors/tally.error';
+import { NoDeadline } from '../lifecycle/request-deadline';
 import { ApiErrors, ApiV1, BODY_ERRORS } from '../openapi/api-errors.decorator';
 import { RecordUsageBatchDto } from './dto/record-usage-batch.dto';
 import { RecordUsageDto } from './dto/record-usage.dto';
@@ -37,6 +38,8 @@ export class UsageController {
 
   /** Up to 1000 events, each judged on its own, in order; always 200 with one result per event. */
   @Post('usage/batch')
+  // It answers its deadline itself, event by event (UsageBatchService).
+  @NoDeadline()
   @HttpCode(200)
   @ApiOkResponse({ type: BatchResultsResponse })
   @ApiErrors(...BODY_ERRORS)

@@ -104,13 +104,18 @@ export class UsageService {
    * The period containing `at` (its start, before the subscription starts) and the counter of each
    * charge of the plan version governing it, for the answers that list a period's features.
    */
-  async periodCounters(subscriptionId: string, at: Date): Promise<{ period: SubscriptionPeriodResponse; rows: PeriodCounterRow[] }> {
+  /** `ended`: the subscription had ended by `at` (nothing more can be counted in it). */
+  async periodCounters(
+    subscriptionId: string,
+    at: Date,
+  ): Promise<{ period: SubscriptionPeriodResponse; rows: PeriodCounterRow[]; ended: boolean }> {
     const terms = await this.subscriptions.terms(subscriptionId);
     const segment = segmentAt(terms.startAt, terms.interval, terms.phases, at < terms.startAt ? terms.startAt : at)!;
     const rows = await this.counters.usageOfPeriod(terms.id, segment.planId, segment.start);
     return {
       period: { subscriptionId: terms.id, periodStart: segment.start.toISOString(), periodEnd: segment.end.toISOString() },
       rows,
+      ended: terms.endsAt !== null && terms.endsAt <= at,
     };
   }
 

@@ -31,6 +31,7 @@ import {
 } from './rollup.repository';
 import { DuePeriod } from './due-periods';
 import { RollupResultResponse, UpcomingInvoiceResponse } from '../billing.responses';
+import { BACKGROUND_DB } from '../../database/database.module';
 
 /** A period's quantities per feature id, as ledgerSums reads them. */
 export type PeriodQuantities = (subscriptionId: string, periodStart: Date) => Promise<Map<string, LedgerQuantity>>;
@@ -66,7 +67,7 @@ export class BillingRollupService {
   private readonly logger = new Logger(BillingRollupService.name);
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    @InjectDataSource(BACKGROUND_DB) private readonly db: DataSource,
     private readonly rollups: RollupRepository,
     private readonly counters: UsageCountersRepository,
     @Inject(TALLY_CONFIG) private readonly config: TallyConfig,

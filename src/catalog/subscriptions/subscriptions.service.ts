@@ -136,6 +136,9 @@ export class SubscriptionsService {
       const running = segmentAt(terms.startAt, terms.interval, terms.phases, now < terms.startAt ? terms.startAt : now)!;
       const latest = await this.counters.latestOccurred(manager, terms.id, running.start);
       const moment = new Date(Math.max(now.getTime(), terms.startAt.getTime(), (latest?.getTime() ?? -Infinity) + 1));
+      // Usage dated ahead across the period's end: the change would cut (or schedule after) the
+      // next period instead of this one. Refused like usage already recorded after the change.
+      if (moment >= running.end) throw new Rollback(false);
       const from = at === 'now' ? moment : periodAt(terms.startAt, terms.interval, moment)!.end;
       // A counter already made for a period from `from` on carries the old plan's terms (usage
       // dated ahead of the clock, refused or not); the change would leave it governed by them.

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DailyUsageRepository } from './daily-usage.repository';
+import { BACKGROUND_DB } from '../../database/database.module';
 
 /** How often the ledger's new events are folded into the daily sums. */
 const SEAL_INTERVAL_MS = 60_000;
@@ -22,7 +23,7 @@ export class DailyUsageSealer implements OnApplicationBootstrap, BeforeApplicati
   private stopping = false;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    @InjectDataSource(BACKGROUND_DB) private readonly db: DataSource,
     private readonly daily: DailyUsageRepository,
   ) {}
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Strategy } from '../../catalog/features/feature.entity';
 import { CounterRef, counterKey } from '../counters/counter-key';
+import { UsageEvent } from '../usage-event';
 import { UsageCountersRepository } from '../counters/usage-counters.repository';
 import { UsageAlertsRepository } from './usage-alerts.repository';
 import { crossesAny } from './thresholds';
@@ -29,11 +30,11 @@ export class UsageAlerts {
   /** Pessimistic and optimistic: the accepted events of a transaction, in order, with the count after each. */
   async counted(
     manager: EntityManager,
-    counter: CounterRef,
+    counter: UsageEvent,
     limit: bigint | null,
     accepted: readonly { quantity: string; usedAfter: string }[],
   ): Promise<void> {
-    const alerts = this.counters.alertsOf(counter);
+    const { alerts } = counter;
     if (!alerts || accepted.length === 0) return;
     const after = accepted.map((e) => BigInt(e.usedAfter));
     const before = accepted.map((e, i) => after[i] - BigInt(e.quantity));
@@ -46,8 +47,8 @@ export class UsageAlerts {
    * tells a crossing across instances; its rows are locked in key order, so batches of several
    * counters never wait on each other in a circle.
    */
-  async batched(manager: EntityManager, groups: Map<string, { counter: CounterRef; quantities: bigint[] }>): Promise<void> {
-    const keys = [...groups.keys()].filter((key) => this.counters.alertsOf(groups.get(key)!.counter)).sort();
+  async batched(manager: EntityManager, groups: Map<string, { counter: CounterRef; alerts: unknown; quantities: bigint[] }>): Promise<void> {
+    const keys = [...groups.keys()].filter((key) => groups.get(key)!.alerts !== null).sort();
     for (const key of keys) {
       const { counter, quantities } = groups.get(key)!;
       await this.repository.bufferedProgress(manager, counter, quantities);

@@ -60,12 +60,16 @@ export class BufferedFlusher implements OnApplicationBootstrap, BeforeApplicatio
     await this.flushing;
     const notDone = 'buffered counts NOT flushed and leases NOT returned; the next instance to start retires this one (nothing committed is lost)';
     try {
-      if (this.instance.id === undefined) {
-        // The liveness connection was lost: what this process had not flushed is in the ledger
-        // under its old instance, whose lock is free now. Registering anew lets it retire that
-        // instance itself, like any dead one, instead of leaving it to the next start.
-        await this.instance.register();
-        await this.instance.retireDead();
+      // A liveness connection was lost: what this process had not flushed under that instance is
+      // in the ledger, and its lock is free now. Registered (anew, if need be), this process
+      // retires that instance itself, like any dead one, instead of leaving it to the next start.
+      if (this.instance.id === undefined) await this.instance.register();
+      if (this.instance.hasLost) await this.instance.retireDead();
+      // Its old self may still hold its lock through a server session that has not noticed the
+      // lost connection: then it was not retired, and this shutdown has not done its work.
+      const unretired = await this.instance.stillRegisteredLost();
+      if (unretired.length > 0) {
+        throw new Error(`instance(s) ${unretired.join(', ')} of this process could not be retired: their liveness lock is still held`);
       }
       await this.instance.unregister();
     } catch (error) {

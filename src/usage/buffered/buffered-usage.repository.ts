@@ -391,4 +391,10 @@ export class BufferedUsageRepository {
     await m.query(`DELETE FROM usage_instances WHERE id = $1`, [instanceId]);
     return true;
   }
+
+  /** Which of `ids` are still registered instances (not yet retired). */
+  async registeredAmong(manager: EntityManager, ids: readonly string[]): Promise<string[]> {
+    const rows: { id: string }[] = await manager.query(`SELECT id FROM usage_instances WHERE id = ANY($1::uuid[])`, [ids]);
+    return rows.map((r) => r.id);
+  }
 }

@@ -26,10 +26,10 @@ export type BatchOutcome =
 const MAX_BATCHES_IN_FLIGHT = 3;
 
 /** A batch's quantities per counter, in batch order: what the ledger's running totals move by. */
-function quantitiesByCounter(batch: Waiting[]): Map<string, { counter: PendingEvent['counter']; quantities: bigint[] }> {
-  const groups = new Map<string, { counter: PendingEvent['counter']; quantities: bigint[] }>();
+function quantitiesByCounter(batch: Waiting[]): Map<string, { counter: PendingEvent['counter']; alerts: unknown; quantities: bigint[] }> {
+  const groups = new Map<string, { counter: PendingEvent['counter']; alerts: unknown; quantities: bigint[] }>();
   for (const { item } of batch) {
-    const group = groups.get(item.counter.key) ?? { counter: item.counter, quantities: [] };
+    const group = groups.get(item.counter.key) ?? { counter: item.counter, alerts: item.event.alerts, quantities: [] };
     group.quantities.push(item.quantity);
     groups.set(item.counter.key, group);
   }

@@ -20,6 +20,8 @@ export class UsageInstance {
   private readonly logger = new Logger(UsageInstance.name);
   private client: Client | undefined;
   private current: string | undefined;
+  /** Instances this process was, until it lost their liveness connection (see stillRegisteredLost). */
+  private readonly lostIds: string[] = [];
   /** Bumped whenever this process registers anew: in-memory state of an older generation is void. */
   generation = 0;
 
@@ -99,8 +101,23 @@ export class UsageInstance {
     return inTransaction(this.db, (m) => this.repository.retire(m, id));
   }
 
+  /**
+   * Of the instances this process was before it lost their liveness connections, those still
+   * registered: nobody has retired them from the ledger yet (their lock may still be held by a
+   * server session that has not noticed the connection is gone).
+   */
+  get hasLost(): boolean {
+    return this.lostIds.length > 0;
+  }
+
+  async stillRegisteredLost(): Promise<string[]> {
+    if (this.lostIds.length === 0) return [];
+    return this.repository.registeredAmong(this.db.manager, this.lostIds);
+  }
+
   private lost(client: Client, error?: Error): void {
     if (this.client !== client) return;
+    if (this.current) this.lostIds.push(this.current);
     // Without its lock this instance may be retired by another at any moment: stop accepting
     // until it registers anew (the flush schedule retries), and let the survivor flush for it.
     this.logger.warn(`liveness connection lost instance=${this.current} ${error?.message ?? ''}`);

@@ -126,9 +126,9 @@ export class UsageCountersRepository {
    * The atomic strategy: each event's conditional UPDATE and ledger row, in order, in one statement
    * (tally_count_atomic, migrations/1764400000000-CounterTerms.ts). One outcome per event.
    */
-  async countAtomic(counter: CounterRef, events: readonly AtomicEvent[]): Promise<AtomicOutcome[]> {
+  async countAtomic(counter: CounterRef, events: readonly AtomicEvent[], announcing: boolean): Promise<AtomicOutcome[]> {
     // With alerts, the same count and then its crossings announced, in one statement.
-    const fn = this.alertsOf(counter) ? 'tally_count_atomic_announcing' : 'tally_count_atomic';
+    const fn = announcing ? 'tally_count_atomic_announcing' : 'tally_count_atomic';
     return this.db.query(
       `SELECT status, used::text, "limit"::text FROM ${fn}($1, $2, $3, $4::bigint[], $5::text[], $6::timestamptz[])`,
       [

@@ -61,16 +61,18 @@ export class EntitlementsService {
 
   /** Every charge of the plan version in force now. */
   async all(subscriptionId: string): Promise<EntitlementsResponse> {
-    const { period, rows } = await this.usage.periodCounters(subscriptionId, new Date());
+    const { period, rows, ended } = await this.usage.periodCounters(subscriptionId, new Date());
     return {
       ...period,
-      features: rows.map((r) =>
-        entitlement(r.feature, {
+      features: rows.map((r) => {
+        const item = entitlement(r.feature, {
           used: BigInt(r.used) + BigInt(r.spent),
           held: BigInt(r.held),
           limit: r.limit === null ? null : BigInt(r.limit),
-        }),
-      ),
+        });
+        // As the one-feature check says: nothing is usable once the subscription has ended.
+        return ended ? { ...item, hasAccess: false } : item;
+      }),
     };
   }
 

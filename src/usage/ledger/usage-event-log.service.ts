@@ -31,10 +31,21 @@ export class UsageEventLogService {
 
   /** Every event of the filter as CSV text, streamed: limit and cursor do not apply. */
   async csv(query: ListUsageEventsQuery): Promise<Readable> {
-    const rows = await this.ledger.stream(await this.filterOf(query));
-    // Readable.from pulls the generator only as the reply drains it; destroying it (the client
-    // went away) returns the generator, which destroys the row stream and frees its connection.
-    return Readable.from(usageEventsCsv(rows), { objectMode: false });
+    const filter = await this.filterOf(query);
+    const ledger = this.ledger;
+    // The connection is taken at the reply's first read, not before: a reply destroyed before it
+    // reads (the client gone, or the request answered 503 at its deadline meanwhile) never runs
+    // this body, so it never holds one. Once reading, destroying the reply returns the generator,
+    // whose finally destroys the row stream and frees its connection.
+    async function* csvLines(): AsyncGenerator<string> {
+      const rows = await ledger.stream(filter);
+      try {
+        yield* usageEventsCsv(rows);
+      } finally {
+        rows.destroy();
+      }
+    }
+    return Readable.from(csvLines(), { objectMode: false });
   }
 
   /** 400 for a bad range, 404 for an unknown subscription: an empty log means one that has no events. */

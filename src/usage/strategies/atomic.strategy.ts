@@ -19,7 +19,7 @@ export class AtomicStrategy extends StrictStrategy {
   }
 
   protected async countTogether(events: UsageEvent[]): Promise<CountResult[]> {
-    const outcomes = await this.counters.countAtomic(events[0], events);
+    const outcomes = await this.counters.countAtomic(events[0], events, events[0].alerts !== null);
     return outcomes.map((o): CountResult => {
       if (o.status === 'accepted') return { kind: 'accepted', used: o.used, limit: o.limit };
       if (o.status === 'duplicate') return { kind: 'duplicate' };

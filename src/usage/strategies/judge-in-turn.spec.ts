@@ -22,6 +22,7 @@ const event = (quantity: number, idempotencyKey: string | null = null): UsageEve
   idempotencyKey,
   occurredAt: now,
   deadline: Infinity,
+  alerts: null,
 });
 const summary = (results: ReturnType<typeof judgeInTurn>['results']) =>
   results.map((r) => (r.kind === 'accepted' ? `+${r.used}` : r.kind === 'refused' ? `${r.reason}@${r.used}` : 'dup'));

@@ -8,6 +8,11 @@ import { BlockList, isIP } from 'node:net';
  */
 const NEVER: [string, number, 'ipv4' | 'ipv6'][] = [
   ['169.254.0.0', 16, 'ipv4'],
+  // Cloud metadata services outside link-local: Alibaba's, AWS's IPv6 IMDS; and the IETF
+  // protocol-assignment block, which no receiver lives in.
+  ['100.100.100.200', 32, 'ipv4'],
+  ['fd00:ec2::254', 128, 'ipv6'],
+  ['192.0.0.0', 24, 'ipv4'],
   ['224.0.0.0', 4, 'ipv4'],
   ['255.255.255.255', 32, 'ipv4'],
   ['fe80::', 10, 'ipv6'],
@@ -35,9 +40,16 @@ function blockList(ranges: [string, number, 'ipv4' | 'ipv6'][]): BlockList {
 
 const never = blockList(NEVER);
 const privateRanges = blockList(PRIVATE);
-const mapped = blockList([['::ffff:0:0', 96, 'ipv6']]);
+// IPv4-mapped, and NAT64's well-known prefix: both carry an IPv4 address in their last 32 bits.
+const mapped = blockList([
+  ['::ffff:0:0', 96, 'ipv6'],
+  ['64:ff9b::', 96, 'ipv6'],
+]);
 
-/** An IPv4 address written as IPv6 (::ffff:a.b.c.d, or ::ffff:7f00:1) is judged as the IPv4 address it is. */
+/**
+ * An IPv4 address written as IPv6 (::ffff:a.b.c.d, ::ffff:7f00:1, or NAT64's 64:ff9b::a.b.c.d)
+ * is judged as the IPv4 address it carries.
+ */
 function unmapped(address: string): { address: string; type: 'ipv4' | 'ipv6' } {
   if (isIP(address) === 4) return { address, type: 'ipv4' };
   if (!mapped.check(address, 'ipv6')) return { address, type: 'ipv6' };

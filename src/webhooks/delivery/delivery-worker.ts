@@ -49,26 +49,36 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     await Promise.race([this.loop, sleep(budget, undefined, { ref: false })]);
   }
 
+  /**
+   * Up to CLAIM_BATCH deliveries in flight, each slot claimed again as soon as it frees: one
+   * receiver that takes WEBHOOK_TIMEOUT_MS to answer holds one slot, not the whole instance.
+   */
   private async run(): Promise<void> {
     const leaseMs = this.config.webhookTimeoutMs + LEASE_MARGIN_MS;
+    const inFlight = new Set<Promise<void>>();
     while (!this.stopping) {
+      if (inFlight.size >= CLAIM_BATCH) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      const wanted = CLAIM_BATCH - inFlight.size;
       let claimed: ClaimedDelivery[] = [];
       try {
-        claimed = await this.deliveries.claim(CLAIM_BATCH, leaseMs);
+        claimed = await this.deliveries.claim(wanted, leaseMs);
       } catch (error) {
         this.logger.warn(`webhook claim failed error=${(error as Error).message}`);
       }
-      await Promise.all(
-        claimed.map((delivery) =>
-          // Whatever goes wrong with one delivery, the loop goes on; the lease brings that one back.
-          this.deliver(delivery).catch((error) =>
-            this.logger.error(`webhook delivery failed delivery=${delivery.id} error=${(error as Error).message}`),
-          ),
-        ),
-      );
-      // A full batch means more may be due: claim again at once.
-      if (claimed.length < CLAIM_BATCH && !this.stopping) await this.wakeup.sleep(this.config.webhookPollIntervalMs);
+      for (const delivery of claimed) {
+        // Whatever goes wrong with one delivery, the loop goes on; the lease brings that one back.
+        const sending: Promise<void> = this.deliver(delivery)
+          .catch((error) => this.logger.error(`webhook delivery failed delivery=${delivery.id} error=${(error as Error).message}`))
+          .finally(() => inFlight.delete(sending));
+        inFlight.add(sending);
+      }
+      // Fewer due than slots free: nothing more to claim until the next poll (or a local commit's wake-up).
+      if (claimed.length < wanted && !this.stopping) await this.wakeup.sleep(this.config.webhookPollIntervalMs);
     }
+    await Promise.all(inFlight);
   }
 
   private async deliver(delivery: ClaimedDelivery): Promise<void> {

@@ -1,10 +1,11 @@
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsNotEmpty, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { EVENT_TYPES, EventType } from '../../event-types';
 import { EVENT_TYPES_MESSAGE } from './create-webhook-endpoint.dto';
 
 /** What PATCH may change; absent fields stay as they are. */
 export class UpdateWebhookEndpointDto {
-  @IsOptional()
+  // null is not absent: it would clear a column that must have a value, so it is refused (400).
+  @ValidateIf((_, value) => value !== undefined)
   @IsString()
   @IsNotEmpty()
   @MaxLength(2048)
@@ -26,7 +27,7 @@ export class UpdateWebhookEndpointDto {
   description?: string | null;
 
   /** false: nothing new is queued for it and nothing queued is sent until it is enabled again. */
-  @IsOptional()
+  @ValidateIf((_, value) => value !== undefined)
   @IsBoolean()
   enabled?: boolean;
 }
