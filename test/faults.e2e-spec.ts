@@ -208,8 +208,14 @@ describe('deadlines', () => {
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE usage_counters, usage_events IN ACCESS EXCLUSIVE MODE');
     const during = timedRequests(24, 100, one);
+    // A batch answers its deadline itself: 200, each event accepted or unavailable.
+    const batchStarted = Date.now();
+    const batchDuring = postJson(server.baseUrl, '/v1/usage/batch', {
+      events: subs.map((sub, i) => ({ subscriptionId: sub.subscriptionId, feature: sub.feature, idempotencyKey: `tb-${i}` })),
+    }).then((answer) => ({ answer, ms: Date.now() - batchStarted }));
     await sleep(TIMEOUT_MS * 2);
     const answered = await during;
+    const batch = await batchDuring;
     await locker.query('ROLLBACK');
     await locker.end();
 
@@ -217,6 +223,11 @@ describe('deadlines', () => {
     expect(slow.map((a) => a.ms)).toEqual([]);
     expectContractAnswers(answered.map((a) => a.answer));
     expect(answered.filter((a) => a.answer.status === 503).length).toBeGreaterThan(0);
+    expect(batch.ms).toBeLessThanOrEqual(TIMEOUT_MS + MARGIN_MS);
+    expect(batch.answer.status).toBe(200);
+    const batchStatuses = batch.answer.body.results.map((r: { status: string }) => r.status);
+    expect(batchStatuses.filter((s: string) => s !== 'accepted' && s !== 'unavailable')).toEqual([]);
+    expect(batchStatuses).toContain('unavailable');
 
     // Recovery: the same keys again; whatever was answered 503 is counted now, once.
     const again = await timedRequests(24, 10, one);
