@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import { parseJsonBodiesStrictly } from './common/http/json-body';
 import { HTTP_SERVER_OPTIONS, answerBeforeRouting, clientErrorHandler, frameworkErrors } from './common/http/pre-routing-errors';
 import { createValidationPipe } from './common/validation';
+import { answerPastDeadline } from './lifecycle/request-deadline';
 import { TallyConfig } from './config/config';
 import { EarlyLogger } from './logging/early-logger';
 import { RequestExceptionFilter } from './logging/request-exception.filter';
@@ -73,6 +74,7 @@ export async function createApp(config: TallyConfig, options: AppOptions | false
   // API key check, auth/api-key.hook.ts, and the drain are added during app.init()).
   logRequests(fastify, root);
   answerBeforeRouting(fastify);
+  answerPastDeadline(fastify, config.requestTimeoutMs);
   const routes: ServedRoute[] = [];
   routeTables.set(app, routes);
   fastify.addHook('onRoute', (route) => {

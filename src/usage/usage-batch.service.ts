@@ -66,8 +66,8 @@ export class UsageBatchService {
   async recordBatch(events: unknown[]): Promise<{ results: BatchResultResponse[] }> {
     const results: BatchResultResponse[] = new Array(events.length);
     // One request, one deadline for all of its events. The batch route answers it itself (the
-    // interceptor's 503 would drop the events already committed): what is not counted by then is
-    // `unavailable`, each event on its own.
+    // deadline hook's whole-request 503 would drop the events already committed): what is not
+    // counted by then is `unavailable`, each event on its own.
     const now = Date.now();
     const deadline = now + this.config.requestTimeoutMs;
     const late = (index: number) => (results[index] = refusal(index, deadlineExceeded(this.config.requestTimeoutMs)));

@@ -140,8 +140,11 @@ export class DeliveryRepository {
   /** Seconds since the oldest event with a delivery still pending was written; 0 when none is. */
   async oldestUndeliveredAgeSeconds(): Promise<number> {
     const [row] = await this.db.query(
+      // Deliveries held for a disabled endpoint wait on purpose: they are not a backlog.
       `SELECT coalesce(extract(epoch FROM now() - min(ev.created_at)), 0)::float8 AS age
-         FROM webhook_deliveries d JOIN events ev ON ev.id = d.event_id
+         FROM webhook_deliveries d
+         JOIN events ev ON ev.id = d.event_id
+         JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled
         WHERE d.status = 'pending'`,
     );
     return Number(row.age);
