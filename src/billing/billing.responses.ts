@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { PageOf } from '../common/paging/page';
 import { INVOICE_STATUSES, InvoiceStatus } from './invoices/entities/invoice.entity';
 
@@ -39,23 +39,14 @@ export class InvoiceResponse {
   total: string;
 }
 
-/** GET /v1/subscriptions/:id/upcoming-invoice: an invoice's shape, without an id, for the running period. */
-export class UpcomingInvoiceResponse {
-  @ApiProperty({ format: 'uuid' })
-  subscriptionId: string;
-  customerExternalId: string;
-  @ApiProperty({ format: 'date-time' })
-  periodStart: string;
-  /** Where the running period will end (the next period boundary, a plan change's cut, or the subscription's end). */
-  @ApiProperty({ format: 'date-time' })
-  periodEnd: string;
-  currency: string;
+/**
+ * GET /v1/subscriptions/:id/upcoming-invoice: an invoice's shape, without an id, for the running
+ * period; periodEnd is where that period will end (the next period boundary, a plan change's cut,
+ * or the subscription's end).
+ */
+export class UpcomingInvoiceResponse extends OmitType(InvoiceResponse, ['id', 'status'] as const) {
   @ApiProperty({ enum: ['upcoming'] })
   status: 'upcoming';
-  @ApiProperty({ type: () => [InvoiceLineResponse] })
-  lines: InvoiceLineView[];
-  /** A decimal string: the sum of the lines. @example "61.50" */
-  total: string;
 }
 
 export class InvoicePageResponse extends PageOf(InvoiceResponse) {}
